@@ -1,0 +1,93 @@
+"""Benchmark: the engine against a bare SimPy daily tick, in one process.
+
+Times a baseline run of N borrowers x D days (default 100,000 x 180) and a bare SimPy loop
+of one timeout per borrower-day, and prints both and their ratio. The target is a ratio of at
+most 0.33: the model must be at least 3x faster than a daily tick, which it can only be if
+borrowers sleep until their next event.
+
+    python benchmarks/bench_engine.py                    # 100,000 x 180
+    python benchmarks/bench_engine.py --borrowers 20000  # quicker look
+
+Not part of ``make test``; run it with ``make bench``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import time
+from pathlib import Path
+
+import simpy
+
+from sim.model import simulate
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bare_daily_tick(borrowers: int, days: int) -> float:
+    """Seconds for a SimPy loop of one timeout per borrower-day (the naive design)."""
+
+    def borrower(env: simpy.Environment):
+        for _ in range(days):
+            yield env.timeout(1)
+
+    env = simpy.Environment()
+    for _ in range(borrowers):
+        env.process(borrower(env))
+    gc.collect()
+    t0 = time.perf_counter()
+    env.run()
+    return time.perf_counter() - t0
+
+
+def model_run(scenario_path: Path, borrowers: int, days: int, seed: int) -> tuple[float, int]:
+    """Seconds for one baseline replication (population sampling included), and its events."""
+    sc = load_scenario(
+        scenario_path, {"population.borrowers": borrowers, "days": float(days), "seed": seed}
+    )
+    gc.collect()
+    t0 = time.perf_counter()
+    rec = simulate(sc)
+    return time.perf_counter() - t0, int(rec.meta["events"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--borrowers", type=int, default=100_000)
+    ap.add_argument("--days", type=int, default=180)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "baseline.toml")
+    ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = ap.parse_args()
+
+    model_s, events = model_run(args.scenario, args.borrowers, args.days, args.seed)
+    bare_s = bare_daily_tick(args.borrowers, args.days)
+    ratio = model_s / bare_s
+    figures = {
+        "borrowers": args.borrowers,
+        "days": args.days,
+        "model_seconds": round(model_s, 2),
+        "model_events": events,
+        "events_per_borrower": round(events / args.borrowers, 2),
+        "bare_tick_seconds": round(bare_s, 2),
+        "bare_tick_events": args.borrowers * args.days,
+        "ratio": round(ratio, 3),
+        "target": 0.33,
+        "python": platform.python_version(),
+        "simpy": simpy.__version__,
+    }
+    print(
+        f"model     {model_s:8.2f} s  ({events:,} events, {events / args.borrowers:.1f}/borrower)"
+    )
+    print(f"bare tick {bare_s:8.2f} s  ({args.borrowers * args.days:,} timeouts)")
+    print(f"ratio     {ratio:8.3f}    (target <= 0.33: {'met' if ratio <= 0.33 else 'NOT met'})")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

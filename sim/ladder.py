@@ -1,0 +1,224 @@
+"""The platform's collections policy: when each rung acts, and the rules that bound every call.
+
+Everything here is policy, computed from the scenario and an account's observable state; the
+borrower's reaction lives in :mod:`sim.borrower` and the wiring in :mod:`sim.model`.
+
+* :class:`Schedule` — when reminders are sent, when robot, agent and agency calls are due,
+  when the day-based triggers (measures, emergency contacts, agency, litigation, write-off)
+  fire. Times are absolute days; an account's DPD is ``t - entered``.
+* :class:`ContactRules` — calling hours, daily/weekly caps, minimum gaps, quiet days after a
+  conversation: :meth:`ContactRules.earliest` is the first moment a call is allowed.
+* :func:`emergency_contact_due` — *when the family is phoned*: the trigger of the
+  emergency-contact stage (seed 000: N consecutive declines while unreachable; seed 002:
+  around day 14).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+from sim.borrower import MONTH, Borrower
+from sim.scenario import Ladder, Rules, Scenario
+
+INF = math.inf
+EPS = 1e-7  # days (9 ms): float rounding of clock times
+
+
+class ContactRules:
+    """Rules that bound calls to the borrower (robot, agent and agency calls alike)."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.r = rules
+        self.start = rules.call_start / 24.0  # fraction of the day
+        self.end = rules.call_end / 24.0
+        self.gap = rules.min_gap_minutes / 1440.0
+        self.caps = (
+            rules.max_attempts_per_day,
+            rules.max_unanswered_per_day,
+            rules.max_connected_per_day,
+        )
+
+    def in_hours(self, t: float) -> bool:
+        """Is clock time ``t`` (days) inside the permitted calling hours?"""
+        tod = t - math.floor(t)
+        return self.start - EPS <= tod < self.end  # EPS: t = day + start rounds down
+
+    def window(self, t: float) -> float:
+        """First moment at or after ``t`` inside calling hours."""
+        day = math.floor(t)
+        tod = t - day
+        if tod < self.start:
+            return day + self.start
+        if tod >= self.end:
+            return day + 1 + self.start
+        return t
+
+    def earliest(self, b: Borrower, t: float) -> float:
+        """First moment at or after ``t`` when the rules allow calling borrower ``b``.
+
+        Each rule that fails moves ``t`` to the first moment it could hold and the checks
+        start again; every move is forward, so the loop ends.
+        """
+        r = self.r
+        start, end = self.start, self.end
+        cap_att, cap_unans, cap_conn = self.caps
+        quiet, cap_week = r.quiet_days_after_conversation, r.max_attempts_per_week
+        while True:
+            day = int(t)  # times are >= 0, so int() is floor()
+            tod = t - day
+            if tod < start:
+                t = day + start
+            elif tod >= end:
+                day += 1
+                t = day + start
+            if b.call_day == day and (
+                (cap_att and b.attempts_today >= cap_att)
+                or (cap_unans and b.unanswered_today >= cap_unans)
+                or (cap_conn and b.connected_today >= cap_conn)
+            ):
+                t = day + 1 + start
+                continue
+            if t < b.last_call + self.gap:
+                t = b.last_call + self.gap
+                continue
+            if quiet and t < b.last_conversation + quiet:
+                t = b.last_conversation + quiet
+                continue
+            if cap_week:
+                week = b.week
+                cut = bisect.bisect_right(week, t - 7.0)
+                if cut:
+                    del week[:cut]
+                if len(week) >= cap_week:
+                    t = week[0] + 7.0
+                    continue
+            return t
+
+    def record(self, b: Borrower, t: float, answered: bool) -> None:
+        """Count a call made to ``b`` at ``t`` against the caps."""
+        day = int(t)
+        if b.call_day != day:
+            b.call_day = day
+            b.attempts_today = b.unanswered_today = b.connected_today = 0
+        b.attempts_today += 1
+        if answered:
+            b.connected_today += 1
+            b.last_conversation = t
+        else:
+            b.unanswered_today += 1
+        b.last_call = t
+        if self.r.max_attempts_per_week:
+            b.week.append(t)
+
+
+class Schedule:
+    """When each rung of the ladder acts on an account (absolute days)."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        lad: Ladder = scenario.ladder
+        self.lad = lad
+        msgs: list[tuple[float, str]] = []
+        for name, rung in (("sms", lad.sms), ("push", lad.push)):
+            if rung.enabled:
+                msgs += [(d + rung.hour / 24.0, name) for d in rung.days]
+        sr = lad.second_reminder
+        if sr.enabled:
+            msgs.append((sr.day + sr.hour / 24.0, "second_reminder"))
+        self.messages = sorted(msgs)
+        rb = lad.robot
+        self.robot_gap = 1.0 / rb.calls_per_day if rb.calls_per_day else INF
+        ag = scenario.agents
+        rules = scenario.rules
+        # Agents call inside their shift and the calling hours; each account gets a fixed
+        # preferred clock time there (drawn once), which spreads the load over the day.
+        self.call_lo = max(ag.shift_start, rules.call_start) / 24.0
+        self.call_hi = min(ag.shift_start + ag.shift_hours, rules.call_end) / 24.0
+
+    def message(self, b: Borrower, i: int) -> tuple[float, str]:
+        """The i-th reminder of the account, or (inf, '') when there are no more."""
+        if i >= len(self.messages):
+            return INF, ""
+        dpd, name = self.messages[i]
+        return b.entered + dpd, name
+
+    def robot(self, b: Borrower, after: float) -> float:
+        """Next robot attempt strictly after ``after``: ``calls_per_day`` a day from ``hour``."""
+        rb = self.lad.robot
+        if not rb.enabled or not rb.calls_per_day or b.agency:
+            return INF
+        first = b.entered + rb.start_day + rb.hour / 24.0
+        if after < first:
+            return first
+        k = math.floor((after - first) / self.robot_gap) + 1
+        t = first + k * self.robot_gap
+        return t if t - b.entered <= rb.end_day + 1 else INF
+
+    def agent(self, b: Borrower, after: float) -> float:
+        """Next agent attempt after ``after``: cadence ``every_days[month]`` at the account's
+        preferred clock time."""
+        ag = self.lad.agent
+        if not ag.enabled or b.agency:
+            return INF
+        first = b.entered + ag.start_day + b.call_tod
+        if after < first:
+            return first
+        gaps = ag.every_days
+        month = int((after - b.entered) // MONTH)
+        gap = gaps[min(month, len(gaps) - 1)]
+        if b.dark:  # the last attempt found the line dead: retry less often
+            gap = max(gap, ag.dead_number_days)
+        k = math.floor((after - first) / gap) + 1
+        t = first + k * gap
+        return t if t - b.entered <= ag.end_day + 1 else INF
+
+    def agency(self, b: Borrower, after: float) -> float:
+        """Next agency attempt after ``after``."""
+        ac = self.lad.agency
+        if not b.agency or ac.calls_per_week <= 0:
+            return INF
+        gap = 7.0 / ac.calls_per_week
+        if b.dark:
+            gap = max(gap, self.lad.agent.dead_number_days)
+        first = b.entered + ac.day + b.call_tod
+        if after < first:
+            return first
+        return first + (math.floor((after - first) / gap) + 1) * gap
+
+    def fixed(self, b: Borrower, enabled: bool, dpd: float) -> float:
+        """A one-off rung on day ``dpd`` past due (inf when switched off)."""
+        return b.entered + dpd if enabled else INF
+
+
+def declines_condition(lad: Ladder, b: Borrower, t: float) -> bool:
+    """Seed 000's trigger: N consecutive unanswered calls and no contact for D days."""
+    ec = lad.emergency_contact
+    return b.consec_unanswered >= ec.declined_calls and t - b.last_contact >= ec.unreachable_days
+
+
+def emergency_contact_due(lad: Ladder, b: Borrower, t: float, after_decline: bool) -> bool:
+    """Should the emergency-contact stage start at ``t``?
+
+    Called after every unanswered call (``after_decline``) and at the day-X time.
+    """
+    ec = lad.emergency_contact
+    mode = ec.trigger
+    if mode == "never" or b.ec_state:
+        return False
+    day_reached = t - b.entered >= ec.day
+    if mode == "day":
+        return day_reached
+    declines = declines_condition(lad, b, t)
+    if mode == "declines":
+        return declines
+    if mode == "either":
+        return declines or day_reached
+    return declines and day_reached  # both
+
+
+def emergency_contact_day_time(lad: Ladder, b: Borrower) -> float:
+    """Time the day-X check is due (inf when the trigger ignores the day)."""
+    ec = lad.emergency_contact
+    if ec.trigger in ("day", "either", "both"):
+        return b.entered + ec.day
+    return INF

@@ -1,0 +1,573 @@
+"""Headline numbers from one finished replication.
+
+Pure functions of a :class:`sim.records.Records` (and the :class:`Scenario` it ran): nothing
+here simulates, prints or writes a file. Everything is vectorised over the ``outcomes``,
+``monthly`` and ``daily`` tables (see :mod:`sim.records` for their columns), so a population of
+a million borrowers is summarised in seconds.
+
+Units: time in days (DPD = days past due, measured from a borrower's ``entered_day``), money in
+yuan, shares as fractions in [0, 1]. A share or rate whose denominator is zero is ``None``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.records import CHANNELS, FINAL_STATES, STAGES, Records
+from sim.scenario import Scenario
+
+BUCKET_DAYS = 30
+"""Width of a delinquency bucket (days); month ``m`` past due is DPD ``30m`` to ``30m + 29``."""
+N_BUCKETS = 7
+"""Open-account buckets in :func:`daily_table`: six 30-day buckets, then 180+."""
+BUCKET_COLUMNS: tuple[str, ...] = tuple(
+    f"open_dpd_{BUCKET_DAYS * k}_{BUCKET_DAYS * (k + 1) - 1}" for k in range(N_BUCKETS - 1)
+) + (f"open_dpd_{BUCKET_DAYS * (N_BUCKETS - 1)}_plus",)
+CURED_STATES: tuple[str, ...] = ("cured", "plan_completed")
+"""Final states that count as a cure (the borrower paid everything owed)."""
+CURE_WINDOWS: tuple[int, ...] = (3, 7, 30)
+"""Days after entry for :func:`summarize`'s ``cure_within_days_by_segment``."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _ratio(num: float, den: float) -> float | None:
+    """``num / den``, or None when the denominator is zero."""
+    return float(num) / float(den) if den else None
+
+
+def _clean(obj: Any) -> Any:
+    """Plain JSON data: numpy scalars to Python, NaN and infinities to None, tuples to lists."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_clean(v) for v in obj.tolist()]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _median(values: pd.Series | np.ndarray) -> float | None:
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    return float(np.median(v)) if v.size else None
+
+
+def _percentile(values: pd.Series | np.ndarray, q: float) -> float | None:
+    """Percentile ``q`` (0-100, linear interpolation) ignoring NaN; None if nothing is left."""
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    return float(np.percentile(v, q)) if v.size else None
+
+
+def _bucket_label(month: int) -> str:
+    """``"30-59"`` for month 1 past due."""
+    return f"{BUCKET_DAYS * month}-{BUCKET_DAYS * (month + 1) - 1}"
+
+
+def horizon_days(records: Records, scenario: Scenario | None = None) -> float:
+    """Simulated horizon (days since the first arrival): ``meta["horizon_days"]``, else the
+    scenario's ``days``."""
+    if "horizon_days" in records.meta:
+        return float(records.meta["horizon_days"])
+    if scenario is None:
+        raise KeyError("records.meta has no 'horizon_days' and no scenario was given")
+    return float(scenario.days)
+
+
+# --------------------------------------------------------------------------- daily table
+
+
+def open_by_bucket(
+    entered_day: np.ndarray, resolved_day: np.ndarray, days: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Open accounts on each day of ``days`` by 30-day DPD bucket (one array per column of
+    :data:`BUCKET_COLUMNS`).
+
+    An account is open on day ``d`` when ``entered_day <= d`` and ``d < resolved_day`` (NaN =
+    never resolved); its DPD that day is ``d - entered_day``. Built with difference arrays: for
+    each bucket, +1 on the first day the account is open in it and -1 on the first day it no
+    longer is, then a cumulative sum.
+    """
+    days = np.asarray(days, dtype=np.int64)
+    if days.size == 0:
+        return {c: np.zeros(0, dtype=np.int64) for c in BUCKET_COLUMNS}
+    d0, d1 = int(days.min()), int(days.max())
+    n = d1 - d0 + 1
+    e = np.asarray(entered_day, dtype=float)
+    r = np.asarray(resolved_day, dtype=float)
+    r = np.where(np.isnan(r), np.inf, r)
+    out: dict[str, np.ndarray] = {}
+    for k, col in enumerate(BUCKET_COLUMNS):
+        lo = e + BUCKET_DAYS * k
+        hi = r if k == N_BUCKETS - 1 else np.minimum(e + BUCKET_DAYS * (k + 1), r)
+        # integer days d with lo <= d < hi, as positions in [0, n]
+        start = np.clip(np.ceil(lo) - d0, 0, n)
+        stop = np.clip(np.ceil(hi) - d0, 0, n)
+        keep = start < stop
+        diff = np.zeros(n + 1, dtype=np.int64)
+        np.add.at(diff, start[keep].astype(np.int64), 1)
+        np.add.at(diff, stop[keep].astype(np.int64), -1)
+        out[col] = np.cumsum(diff[:n])[days - d0]
+    return out
+
+
+def daily_table(records: Records) -> pd.DataFrame:
+    """``records.daily`` plus ``open_total`` and open accounts per 30-day bucket
+    (``open_dpd_0_29`` ... ``open_dpd_180_plus``), counted on each day of ``daily.day``."""
+    daily = records.daily.copy()
+    out = records.outcomes
+    buckets = open_by_bucket(
+        out["entered_day"].to_numpy(), out["resolved_day"].to_numpy(), daily["day"].to_numpy()
+    )
+    daily["open_total"] = np.sum(list(buckets.values()), axis=0, dtype=np.int64)
+    for col, values in buckets.items():
+        daily[col] = values
+    return daily
+
+
+# --------------------------------------------------------------------------- summary parts
+
+
+def _cure_columns(out: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boolean cured mask, days to resolution (NaN while open) and entry day, as arrays."""
+    cured = out["final_state"].isin(CURED_STATES).to_numpy()
+    entered = out["entered_day"].to_numpy(dtype=float)
+    ttr = out["resolved_day"].to_numpy(dtype=float) - entered
+    return cured, ttr, entered
+
+
+def _cure_within(
+    cured: np.ndarray, ttr: np.ndarray, entered: np.ndarray, horizon: float, days: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(observed, cured-within) masks: observed = followed at least ``days`` before the horizon."""
+    observed = entered + days <= horizon
+    return observed, observed & cured & (ttr <= days)
+
+
+def _recovery_by_month(out: pd.DataFrame, monthly: pd.DataFrame) -> pd.DataFrame:
+    """Monthly rows with ``recovered`` (yuan repaid after the month boundary) and entry day."""
+    m = monthly.merge(
+        out[["borrower_id", "amount_recovered", "entered_day"]], on="borrower_id", how="left"
+    )
+    m["recovered"] = m["amount_recovered"].astype(float) - m["paid_before"].astype(float)
+    return m
+
+
+def _recovery_rows(m: pd.DataFrame) -> list[dict[str, Any]]:
+    if m.empty:
+        return []
+    g = m.assign(observed30=m["observed_days"] >= BUCKET_DAYS).groupby("month", sort=True)
+    table = g.agg(
+        accounts=("borrower_id", "size"),
+        balance_at_entry=("balance_at_entry", "sum"),
+        recovered=("recovered", "sum"),
+        observed_share=("observed30", "mean"),
+    )
+    return [
+        {
+            "month": int(month),
+            "dpd": _bucket_label(int(month)),
+            "accounts": int(row.accounts),
+            "balance_at_entry": float(row.balance_at_entry),
+            "recovered": float(row.recovered),
+            "rate": _ratio(row.recovered, row.balance_at_entry),
+            "observed_share": float(row.observed_share),
+        }
+        for month, row in table.iterrows()
+    ]
+
+
+def _roll_rates(m: pd.DataFrame, horizon: float) -> list[dict[str, Any]]:
+    """Month m -> m+1 roll rates among accounts followed to the end of month m."""
+    if m.empty:
+        return []
+    months = m["month"].astype(int)
+    nxt = pd.DataFrame(
+        {
+            "borrower_id": m["borrower_id"],
+            "month": months - 1,
+            "next_balance": m["balance_at_entry"].astype(float),
+        }
+    )
+    j = m.assign(month=months).merge(nxt, on=["borrower_id", "month"], how="left")
+    j = j[j["entered_day"] + BUCKET_DAYS * (j["month"] + 1) <= horizon]
+    g = j.assign(rolled=j["next_balance"].notna(), next_balance=j["next_balance"].fillna(0.0))
+    table = g.groupby("month").agg(
+        accounts=("borrower_id", "size"),
+        rolled=("rolled", "sum"),
+        balance=("balance_at_entry", "sum"),
+        next_balance=("next_balance", "sum"),
+    )
+    rows = []
+    for month in range(int(months.min()), int(months.max())):
+        if month in table.index:
+            t = table.loc[month]
+            accounts, rolled = int(t.accounts), int(t.rolled)
+            balance, next_balance = float(t.balance), float(t.next_balance)
+        else:
+            accounts = rolled = 0
+            balance = next_balance = 0.0
+        rows.append(
+            {
+                "from_month": month,
+                "from_bucket": _bucket_label(month),
+                "to_bucket": _bucket_label(month + 1),
+                "accounts": accounts,
+                "rolled": rolled,
+                "rate": _ratio(rolled, accounts),
+                "balance_rate": _ratio(next_balance, balance),
+            }
+        )
+    return rows
+
+
+def _segment_order(present: pd.Index, scenario: Scenario | None) -> list[str]:
+    """Segments present in the outcomes, in the scenario's order, then any others sorted."""
+    names = list(scenario.population.segments) if scenario is not None else []
+    have = {str(s) for s in present}
+    return [s for s in names if s in have] + sorted(have - set(names))
+
+
+def _segments(
+    out: pd.DataFrame, cured: np.ndarray, ttr: np.ndarray, entered: np.ndarray, horizon: float,
+    scenario: Scenario | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+    seg = out["segment"].astype(str).to_numpy()
+    df = pd.DataFrame(
+        {
+            "segment": seg,
+            "cured": cured,
+            "ttc": np.where(cured, ttr, np.nan),
+            "ec": out["reached_emergency_contact"].astype(bool).to_numpy(),
+            "recovered": out["amount_recovered"].to_numpy(dtype=float),
+            "due": out["amount_due"].to_numpy(dtype=float),
+        }
+    )
+    for k in CURE_WINDOWS:
+        obs, ok = _cure_within(cured, ttr, entered, horizon, k)
+        df[f"obs{k}"], df[f"ok{k}"] = obs, ok
+    g = df.groupby("segment", sort=False)
+    sums = g.sum(numeric_only=True)
+    sizes = g.size()
+    medians = g["ttc"].median()
+    segments: dict[str, Any] = {}
+    within: dict[str, Any] = {}
+    for name in _segment_order(sizes.index, scenario):
+        n = int(sizes[name])
+        s = sums.loc[name]
+        segments[name] = {
+            "borrowers": n,
+            "cure_rate": _ratio(s["cured"], n),
+            "median_days_to_cure": medians[name],
+            "emergency_contact_share": _ratio(s["ec"], n),
+            "recovery_rate": _ratio(s["recovered"], s["due"]),
+        }
+        within[name] = {f"d{k}": _ratio(s[f"ok{k}"], s[f"obs{k}"]) for k in CURE_WINDOWS}
+    return segments, within
+
+
+def _collection_rate_30d(out: pd.DataFrame, monthly: pd.DataFrame, horizon: float) -> float | None:
+    """Share of principal repaid within 30 days of entry (Qifu's "30-day collection rate").
+
+    Counts accounts followed for 30 days. An account still open at DPD 30 has a month-1 row
+    whose ``paid_before`` is what it had repaid by then; any other account finished earlier,
+    so all its repayments fall inside the window.
+    """
+    obs = (out["entered_day"] + 30 <= horizon).to_numpy()
+    m1 = monthly.loc[monthly["month"] == 1].set_index("borrower_id")["paid_before"]
+    paid = out["borrower_id"].map(m1).fillna(out["amount_recovered"]).to_numpy(dtype=float)
+    return _ratio(float(paid[obs].sum()), float(out["principal"].to_numpy(dtype=float)[obs].sum()))
+
+
+def _agents(records: Records) -> dict[str, Any]:
+    daily = records.daily
+
+    def col(name: str) -> np.ndarray:
+        return daily[name].to_numpy(dtype=float) if name in daily else np.zeros(len(daily))
+
+    cap, busy = col("agent_capacity_minutes"), col("agent_busy_minutes")
+    calls, wait = col("agent_calls"), np.nan_to_num(col("agent_wait_minutes"))
+    working = cap > 0
+    backlog = col("agent_backlog")
+    return {
+        "head_count": records.meta.get("agents"),
+        "utilisation": _ratio(busy.sum(), cap.sum()),
+        "peak_day_utilisation": float((busy[working] / cap[working]).max())
+        if working.any()
+        else None,
+        "mean_wait_minutes": _ratio((wait * calls).sum(), calls.sum()),
+        "max_backlog": float(backlog.max()) if backlog.size else None,
+        "calls_delayed": float(col("agent_calls_delayed").sum()),
+    }
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
+    """Headline numbers of one replication as plain JSON data (NaN becomes None).
+
+    Keys: borrowers, funnel, funnel_counts, emergency_contact, cure_rate, median_days_to_cure,
+    final_states, recovery_by_month_past_due, recovery_after_3_months, roll_rates, money,
+    costs, harm, agents, segments, cure_within_days_by_segment, and at top level (copied from
+    ``harm``) complaints_per_1000, third_party_disclosures, calls_outside_hours. Days are days
+    past due (from entry), money is yuan. Cure = final state ``cured`` or ``plan_completed``.
+    Windowed rates (cure within k days, roll rates) count only borrowers followed long enough
+    before the horizon.
+    """
+    out = records.outcomes
+    n = len(out)
+    horizon = horizon_days(records, scenario)
+    cured, ttr, entered = _cure_columns(out)
+
+    funnel_counts = {s: int(out[f"reached_{s}"].astype(bool).sum()) for s in STAGES}
+    funnel = {s: _ratio(c, n) for s, c in funnel_counts.items()}
+
+    ec_mask = out["reached_emergency_contact"].astype(bool).to_numpy()
+    ec_days = out["emergency_contact_day"].to_numpy(dtype=float)[ec_mask]
+    emergency_contact = {
+        "count": int(ec_mask.sum()),
+        "share": _ratio(ec_mask.sum(), n),
+        "median_day": _median(ec_days),
+        "p10_day": _percentile(ec_days, 10),
+        "p90_day": _percentile(ec_days, 90),
+    }
+
+    median_ttc = _median(ttr[cured])
+    cure_rate: dict[str, Any] = {}
+    for k in (30, 90):
+        obs, ok = _cure_within(cured, ttr, entered, horizon, k)
+        cure_rate[f"d{k}"] = _ratio(ok.sum(), obs.sum())
+        cure_rate[f"observed_d{k}"] = int(obs.sum())
+    cure_rate["final"] = _ratio(cured.sum(), n)
+    cure_rate["median_days_to_cure"] = median_ttc
+
+    states = out["final_state"].astype(str).value_counts()
+    final_states = {s: int(states.get(s, 0)) for s in FINAL_STATES}
+    final_states.update({str(s): int(c) for s, c in states.items() if s not in final_states})
+
+    m = _recovery_by_month(out, records.monthly)
+    m3 = m[m["month"] == 3]
+    bal3, rec3 = float(m3["balance_at_entry"].sum()), float(m3["recovered"].sum())
+    recovery_after_3 = {
+        "accounts": len(m3),
+        "balance_at_entry": bal3,
+        "recovered": rec3,
+        "rate": _ratio(rec3, bal3),
+    }
+
+    def total(col: str) -> float:
+        return float(out[col].astype(float).sum())
+
+    costs = {c: float(records.costs.get(c, 0.0)) for c in CHANNELS}
+    costs.update({c: float(v) for c, v in records.costs.items() if c not in costs})
+    costs["total"] = float(sum(costs.values()))
+    due, recovered, principal = total("amount_due"), total("amount_recovered"), total("principal")
+    written_off, open_balance = total("amount_written_off"), total("balance_open")
+    money = {
+        "amount_due": due,
+        "recovered": recovered,
+        "written_off": written_off,
+        "open_balance": open_balance,
+        "unaccounted": due - recovered - written_off - open_balance,
+        "principal": principal,
+        "fees_charged": due - principal,
+        "recovery_rate": _ratio(recovered, due),
+        "cost_total": costs["total"],
+        "net_recovery": recovered - costs["total"],
+        "cost_per_yuan_recovered": _ratio(costs["total"], recovered),
+        "collection_rate_30d": _collection_rate_30d(out, records.monthly, horizon),
+    }
+
+    complaints = int(out["n_complaints"].sum())
+    calls = out[["n_robot_calls", "n_agent_calls", "n_agency_calls"]].sum(axis=1)
+    harm = {
+        "complaints": complaints,
+        "complaints_per_1000": _ratio(1000 * complaints, n),
+        "third_party_contacts": int(out["n_third_party_contacts"].sum()),
+        "third_party_disclosures": int(out["n_third_party_disclosures"].sum()),
+        "calls_per_borrower": float(calls.mean()) if n else None,
+        "contact_calls": int(out["n_contact_calls"].sum()),
+        "calls_outside_hours": int(records.meta.get("calls_outside_hours", 0)),
+    }
+
+    segments, within = _segments(out, cured, ttr, entered, horizon, scenario)
+    summary = {
+        "borrowers": n,
+        "horizon_days": horizon,
+        "funnel": funnel,
+        "funnel_counts": funnel_counts,
+        "emergency_contact": emergency_contact,
+        "cure_rate": cure_rate,
+        "median_days_to_cure": median_ttc,
+        "final_states": final_states,
+        "recovery_by_month_past_due": _recovery_rows(m),
+        "recovery_after_3_months": recovery_after_3,
+        "roll_rates": _roll_rates(m, horizon),
+        "money": money,
+        "costs": costs,
+        "net_recovery": money["net_recovery"],
+        "harm": harm,
+        "complaints_per_1000": harm["complaints_per_1000"],
+        "third_party_disclosures": harm["third_party_disclosures"],
+        "calls_outside_hours": harm["calls_outside_hours"],
+        "agents": _agents(records),
+        "segments": segments,
+        "cure_within_days_by_segment": within,
+    }
+    return _clean(summary)
+
+
+# --------------------------------------------------------------------------- text report
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def _num(x: float | None, digits: int = 0) -> str:
+    return "n/a" if x is None else f"{x:,.{digits}f}"
+
+
+def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
+    """Right-aligned columns (the first left-aligned), two spaces apart."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(r: list[str]) -> str:
+        rest = zip(r[1:], widths[1:], strict=True)
+        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in rest]
+        return (indent + "  ".join(cells)).rstrip()
+
+    return [line(header)] + [line(r) for r in rows]
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """A plain-text report of :func:`summarize`'s output for the terminal (lines < 100 chars)."""
+    s = summary
+    n = s.get("borrowers", 0)
+    lines = [f"Borrowers: {n:,}   horizon: {_num(s.get('horizon_days'))} days", ""]
+
+    lines.append("Funnel (share of borrowers reaching each rung)")
+    counts = s.get("funnel_counts", {})
+    lines += _table(
+        ["stage", "count", "share"],
+        [[k, f"{counts.get(k, 0):,}", _pct(v)] for k, v in s.get("funnel", {}).items()],
+    )
+
+    ec = s["emergency_contact"]
+    lines += [
+        "",
+        f"Emergency contact: {ec['count']:,} borrowers ({_pct(ec['share'])}), "
+        f"median day {_num(ec['median_day'], 1)} "
+        f"(p10 {_num(ec['p10_day'], 1)}, p90 {_num(ec['p90_day'], 1)})",
+    ]
+
+    cr = s["cure_rate"]
+    lines += [
+        f"Cure rate: within 30 days {_pct(cr['d30'])}, within 90 days {_pct(cr['d90'])}, "
+        f"final {_pct(cr['final'])}; median days to cure {_num(s['median_days_to_cure'], 1)}",
+        "Final states: " + ", ".join(f"{k} {v:,}" for k, v in s.get("final_states", {}).items()),
+        "",
+        "Recovery by month past due (yuan owed at the month's start, repaid afterwards)",
+    ]
+    lines += _table(
+        ["month", "DPD", "accounts", "balance at entry", "recovered", "rate", "observed 30d"],
+        [
+            [
+                str(r["month"]), r["dpd"], f"{r['accounts']:,}",
+                _num(r["balance_at_entry"]), _num(r["recovered"]), _pct(r["rate"]),
+                _pct(r["observed_share"]),
+            ]
+            for r in s.get("recovery_by_month_past_due", [])
+        ],
+    )  # fmt: skip
+    r3 = s["recovery_after_3_months"]
+    lines += [
+        f"  After 3 months past due: {_num(r3['recovered'])} of {_num(r3['balance_at_entry'])}"
+        f" yuan recovered ({_pct(r3['rate'])})",
+        "",
+        "Roll rates (accounts followed to the end of the month)",
+    ]
+    lines += _table(
+        ["from", "to", "accounts", "rolled", "rate", "balance rate"],
+        [
+            [
+                r["from_bucket"], r["to_bucket"], f"{r['accounts']:,}", f"{r['rolled']:,}",
+                _pct(r["rate"]), _pct(r["balance_rate"]),
+            ]
+            for r in s.get("roll_rates", [])
+        ],
+    )  # fmt: skip
+
+    mo = s["money"]
+    lines += [
+        "",
+        "Money (yuan)",
+        *_table(
+            ["item", "yuan"],
+            [
+                ["principal", _num(mo["principal"])],
+                ["fees charged", _num(mo["fees_charged"])],
+                ["amount due", _num(mo["amount_due"])],
+                ["recovered", _num(mo["recovered"])],
+                ["written off", _num(mo["written_off"])],
+                ["still open", _num(mo["open_balance"])],
+                ["total cost", _num(mo["cost_total"])],
+                ["net recovery", _num(mo["net_recovery"])],
+            ],
+        ),
+        f"  Recovery rate {_pct(mo['recovery_rate'])}; "
+        f"cost per yuan recovered {_num(mo['cost_per_yuan_recovered'], 4)}",
+        "",
+        "Costs by channel (yuan)",
+        *_table(["channel", "yuan"], [[k, _num(v, 2)] for k, v in s["costs"].items()]),
+    ]
+
+    h = s["harm"]
+    lines += [
+        "",
+        f"Harm: {h['complaints']:,} complaints ({_num(h['complaints_per_1000'], 2)} per 1,000), "
+        f"calls per borrower {_num(h['calls_per_borrower'], 2)}",
+        f"  emergency-contact calls {h['contact_calls']:,}, third-party contacts "
+        f"{h['third_party_contacts']:,}, disclosures {h['third_party_disclosures']:,}, "
+        f"calls outside hours {h['calls_outside_hours']:,}",
+    ]
+
+    a = s["agents"]
+    head = "n/a" if a["head_count"] is None else str(a["head_count"])
+    lines += [
+        "",
+        f"Agents: {head}, utilisation {_pct(a['utilisation'])} "
+        f"(peak day {_pct(a['peak_day_utilisation'])}), "
+        f"mean wait {_num(a['mean_wait_minutes'], 1)} min",
+        f"  max backlog {_num(a['max_backlog'])} calls, calls delayed {_num(a['calls_delayed'])}",
+    ]
+
+    segs = s.get("segments", {})
+    if segs:
+        within = s.get("cure_within_days_by_segment", {})
+        lines += ["", "Segments"]
+        lines += _table(
+            ["segment", "borrowers", "cured", "median days", "EC share", "recovery",
+             "cured 3d", "7d", "30d"],
+            [
+                [
+                    name, f"{v['borrowers']:,}", _pct(v["cure_rate"]),
+                    _num(v["median_days_to_cure"], 1), _pct(v["emergency_contact_share"]),
+                    _pct(v["recovery_rate"]),
+                    *(_pct(within.get(name, {}).get(f"d{k}")) for k in CURE_WINDOWS),
+                ]
+                for name, v in segs.items()
+            ],
+        )  # fmt: skip
+    return "\n".join(lines) + "\n"

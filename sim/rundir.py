@@ -1,0 +1,179 @@
+"""The run directory: one replication's tables and headline figures, written atomically.
+
+Layout (see README "Run directory"): ``outcomes.parquet``, ``daily.parquet``,
+``monthly.parquet``, ``events.parquet`` (only with tracing) and ``summary.json``.
+
+Runs are byte-reproducible: the same scenario and seed give identical files. Nothing written
+here depends on the clock, the host or the output path.
+
+Atomicity: everything is written into a hidden sibling directory ``.{name}.tmp-<pid>`` and
+renamed into place only when complete. An existing run directory is renamed aside first and
+deleted after the new one is in place, so an interruption never leaves a half-written
+``out_dir``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import sim
+from sim import metrics
+from sim.records import Records
+from sim.scenario import Scenario
+
+SUMMARY = "summary.json"
+TABLES = ("outcomes", "daily", "monthly", "events")
+
+
+class RunDirError(ValueError):
+    """``out_dir`` cannot be used for a run directory (names the directory)."""
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse to replace anything but an empty directory or an earlier run directory.
+
+    Guards against ``--out .`` or ``--out ~`` deleting unrelated files.
+    """
+    out_dir = Path(out_dir)
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise RunDirError(f"{out_dir} exists and is not a directory")
+    if (out_dir / SUMMARY).is_file() or not any(out_dir.iterdir()):
+        return
+    raise RunDirError(
+        f"{out_dir} exists and is not a run directory (no {SUMMARY}); refusing to replace it"
+    )
+
+
+def write_run(
+    out_dir: Path, records: Records, summary: dict[str, Any], scenario: Scenario, seed: int
+) -> Path:
+    """Write one replication to ``out_dir`` atomically and return ``out_dir``."""
+    out_dir = Path(out_dir).absolute()
+    check_out_dir(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        _write_contents(tmp, records, summary, scenario, seed)
+        _fsync_tree(tmp)
+        _swap_into_place(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def read_run(out_dir: Path) -> dict[str, Any]:
+    """Load a run directory: ``outcomes``, ``daily``, ``monthly``, ``events`` (DataFrame, or
+    None when the run was not traced) and ``summary`` (dict)."""
+    out_dir = Path(out_dir)
+    summary_path = out_dir / SUMMARY
+    if not summary_path.is_file():
+        raise RunDirError(f"{out_dir} is not a run directory (no {SUMMARY})")
+    run: dict[str, Any] = {}
+    for name in TABLES:
+        path = out_dir / f"{name}.parquet"
+        run[name] = pd.read_parquet(path) if path.is_file() else None
+    run["summary"] = json.loads(summary_path.read_text(encoding="utf-8"))
+    return run
+
+
+def summary_document(
+    records: Records, summary: dict[str, Any], scenario: Scenario, seed: int
+) -> dict[str, Any]:
+    """The content of ``summary.json``: the headline metrics plus provenance."""
+    doc = {
+        **summary,
+        "scenario": scenario.to_dict(),
+        "seed": seed,
+        "package_version": sim.__version__,
+        "meta": records.meta,
+    }
+    return _jsonable(doc)
+
+
+# --------------------------------------------------------------------------- internals
+
+
+def _write_contents(
+    tmp: Path, records: Records, summary: dict[str, Any], scenario: Scenario, seed: int
+) -> None:
+    _write_parquet(records.outcomes, tmp / "outcomes.parquet")
+    _write_parquet(metrics.daily_table(records), tmp / "daily.parquet")
+    _write_parquet(records.monthly, tmp / "monthly.parquet")
+    if records.events is not None:
+        _write_parquet(records.events, tmp / "events.parquet")
+    text = json.dumps(
+        summary_document(records, summary, scenario, seed),
+        indent=2,
+        allow_nan=False,
+        ensure_ascii=False,
+    )
+    (tmp / SUMMARY).write_text(text + "\n", encoding="utf-8")
+
+
+def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """Deterministic parquet: no timestamps, fixed compression, a RangeIndex is not stored."""
+    table = pa.Table.from_pandas(df, preserve_index=None)
+    pq.write_table(table, path, compression="snappy")
+
+
+def _jsonable(obj: Any) -> Any:
+    """Plain JSON data: numpy scalars become Python numbers, NaN and infinities become null."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _fsync_tree(directory: Path) -> None:
+    """Flush the files and the directory entry so a rename never exposes unwritten data."""
+    for path in directory.iterdir():
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _swap_into_place(tmp: Path, out_dir: Path) -> None:
+    """Rename ``tmp`` to ``out_dir``; an existing ``out_dir`` is moved aside, then deleted."""
+    if not out_dir.exists():
+        os.replace(tmp, out_dir)
+        return
+    old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+    if old.exists():
+        shutil.rmtree(old)
+    os.replace(out_dir, old)
+    try:
+        os.replace(tmp, out_dir)
+    except BaseException:
+        os.replace(old, out_dir)  # put the previous run back
+        raise
+    shutil.rmtree(old)
