@@ -7,7 +7,6 @@ is written), 130 interrupted (nothing partial is left behind).
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import sys
 import tomllib
@@ -127,7 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.rundir import write_run
 
     seed = scenario.seed
-    with _progress_bar(scenario.days, quiet=args.quiet) as progress:
+    with _progress_bar(scenario.population.borrowers, quiet=args.quiet) as progress:
         records = model.simulate(scenario, seed, trace=args.trace, progress=progress)
     summary = metrics.summarize(records, scenario)
     try:
@@ -141,14 +140,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _progress_bar(days: float, quiet: bool) -> Iterator[Callable[[int], None]]:
-    """A tqdm bar over simulated days on stderr; silent for short runs and with --quiet."""
+def _progress_bar(accounts: int, quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar over accounts finished, on stderr; silent for short runs and with --quiet."""
     from tqdm import tqdm
 
-    total = math.ceil(days)
     bar = tqdm(
-        total=total,
-        unit="day",
+        total=accounts,
+        unit="account",
+        unit_scale=True,
         desc="simulating",
         file=sys.stderr,
         delay=2,
@@ -156,8 +155,8 @@ def _progress_bar(days: float, quiet: bool) -> Iterator[Callable[[int], None]]:
         leave=False,
     )
 
-    def update(day: int) -> None:
-        step = min(int(day), total) - bar.n
+    def update(done: int, total: int) -> None:
+        step = min(done, total) - bar.n
         if step > 0:
             bar.update(step)
 

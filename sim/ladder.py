@@ -38,6 +38,9 @@ class ContactRules:
             rules.max_unanswered_per_day,
             rules.max_connected_per_day,
         )
+        self.simple = not (
+            any(self.caps) or rules.quiet_days_after_conversation or rules.max_attempts_per_week
+        )
 
     def in_hours(self, t: float) -> bool:
         """Is clock time ``t`` (days) inside the permitted calling hours?"""
@@ -60,10 +63,22 @@ class ContactRules:
         Each rule that fails moves ``t`` to the first moment it could hold and the checks
         start again; every move is forward, so the loop ends.
         """
+        if self.simple:  # only hours and the minimum gap apply: the common case, made cheap
+            if t < b.last_call + self.gap:
+                t = b.last_call + self.gap
+            day = int(t)
+            tod = t - day
+            if self.start <= tod < self.end:
+                return t
         r = self.r
         start, end = self.start, self.end
         cap_att, cap_unans, cap_conn = self.caps
         quiet, cap_week = r.quiet_days_after_conversation, r.max_attempts_per_week
+        week = b.week
+        if cap_week:  # forget calls that left the week before the time asked about
+            cut = bisect.bisect_right(week, t - 7.0 + EPS)
+            if cut:
+                del week[:cut]
         while True:
             day = int(t)  # times are >= 0, so int() is floor()
             tod = t - day
@@ -86,12 +101,11 @@ class ContactRules:
                 t = b.last_conversation + quiet
                 continue
             if cap_week:
-                week = b.week
-                cut = bisect.bisect_right(week, t - 7.0)
-                if cut:
-                    del week[:cut]
-                if len(week) >= cap_week:
-                    t = week[0] + 7.0
+                # Calls in the rolling week before t: those after t - 7 (EPS guards the
+                # rounding of (c + 7) - 7). Nothing is deleted here: t is only a candidate.
+                cut = bisect.bisect_right(week, t - 7.0 + EPS)
+                if len(week) - cut >= cap_week:
+                    t = week[len(week) - cap_week] + 7.0
                     continue
             return t
 
@@ -110,6 +124,16 @@ class ContactRules:
         b.last_call = t
         if self.r.max_attempts_per_week:
             b.week.append(t)
+
+
+def _next_after(first: float, gap: float, after: float) -> float:
+    """The first time ``first + k * gap`` strictly after ``after`` (``after >= first``).
+
+    Float rounding can make ``first + k * gap`` equal ``after`` for the computed k; without
+    the correction a cadence could return the same instant for ever.
+    """
+    t = first + (int((after - first) / gap) + 1) * gap
+    return t if t > after else t + gap
 
 
 class Schedule:
@@ -134,6 +158,12 @@ class Schedule:
         # preferred clock time there (drawn once), which spreads the load over the day.
         self.call_lo = max(ag.shift_start, rules.call_start) / 24.0
         self.call_hi = min(ag.shift_start + ag.shift_hours, rules.call_end) / 24.0
+        a = lad.agent
+        self.agent_on = a.enabled
+        self.agent_start = a.start_day
+        self.agent_gaps = a.every_days
+        self.dead_gap = a.dead_number_days
+        self.agent_end = a.end_day + 1
 
     def message(self, b: Borrower, i: int) -> tuple[float, str]:
         """The i-th reminder of the account, or (inf, '') when there are no more."""
@@ -150,27 +180,24 @@ class Schedule:
         first = b.entered + rb.start_day + rb.hour / 24.0
         if after < first:
             return first
-        k = math.floor((after - first) / self.robot_gap) + 1
-        t = first + k * self.robot_gap
+        t = _next_after(first, self.robot_gap, after)
         return t if t - b.entered <= rb.end_day + 1 else INF
 
     def agent(self, b: Borrower, after: float) -> float:
         """Next agent attempt after ``after``: cadence ``every_days[month]`` at the account's
         preferred clock time."""
-        ag = self.lad.agent
-        if not ag.enabled or b.agency:
+        if not self.agent_on or b.agency:
             return INF
-        first = b.entered + ag.start_day + b.call_tod
+        first = b.entered + self.agent_start + b.call_tod
         if after < first:
             return first
-        gaps = ag.every_days
-        month = int((after - b.entered) // MONTH)
-        gap = gaps[min(month, len(gaps) - 1)]
-        if b.dark:  # the last attempt found the line dead: retry less often
-            gap = max(gap, ag.dead_number_days)
-        k = math.floor((after - first) / gap) + 1
-        t = first + k * gap
-        return t if t - b.entered <= ag.end_day + 1 else INF
+        gaps = self.agent_gaps
+        month = int((after - b.entered) / MONTH)
+        gap = gaps[month] if month < len(gaps) else gaps[-1]
+        if b.dark and gap < self.dead_gap:  # the last attempt found the line dead
+            gap = self.dead_gap
+        t = _next_after(first, gap, after)
+        return t if t - b.entered <= self.agent_end else INF
 
     def agency(self, b: Borrower, after: float) -> float:
         """Next agency attempt after ``after``."""
@@ -183,7 +210,7 @@ class Schedule:
         first = b.entered + ac.day + b.call_tod
         if after < first:
             return first
-        return first + (math.floor((after - first) / gap) + 1) * gap
+        return _next_after(first, gap, after)
 
     def fixed(self, b: Borrower, enabled: bool, dpd: float) -> float:
         """A one-off rung on day ``dpd`` past due (inf when switched off)."""

@@ -41,14 +41,14 @@ def _ratio(num: float, den: float) -> float | None:
     return float(num) / float(den) if den else None
 
 
-def _clean(obj: Any) -> Any:
+def jsonable(obj: Any) -> Any:
     """Plain JSON data: numpy scalars to Python, NaN and infinities to None, tuples to lists."""
     if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return [_clean(v) for v in obj.tolist()]
+        return [jsonable(v) for v in obj.tolist()]
     if isinstance(obj, np.generic):
         obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):
@@ -425,7 +425,7 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
         "segments": segments,
         "cure_within_days_by_segment": within,
     }
-    return _clean(summary)
+    return jsonable(summary)
 
 
 # --------------------------------------------------------------------------- text report

@@ -15,13 +15,11 @@ deleted after the new one is in place, so an interruption never leaves a half-wr
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -103,7 +101,7 @@ def summary_document(
         "package_version": sim.__version__,
         "meta": records.meta,
     }
-    return _jsonable(doc)
+    return metrics.jsonable(doc)
 
 
 # --------------------------------------------------------------------------- internals
@@ -130,21 +128,6 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
     """Deterministic parquet: no timestamps, fixed compression, a RangeIndex is not stored."""
     table = pa.Table.from_pandas(df, preserve_index=None)
     pq.write_table(table, path, compression="snappy")
-
-
-def _jsonable(obj: Any) -> Any:
-    """Plain JSON data: numpy scalars become Python numbers, NaN and infinities become null."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_jsonable(v) for v in obj.tolist()]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def _fsync_tree(directory: Path) -> None:
