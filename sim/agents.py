@@ -27,6 +27,8 @@ import numpy as np
 from sim.scenario import Scenario
 
 MINUTES_PER_DAY = 1440.0
+_EPS = 1e-9  # days: clock times computed two ways may differ in the last bits
+_FULL = 1e-6  # agent-minutes: a slot with less left than this is full
 
 
 def head_count(scenario: Scenario) -> int:
@@ -57,7 +59,9 @@ class AgentPool:
         close = np.clip(tod0 + self.slot, lo, hi)
         weekend = (day.astype(int) % 7) >= 5
         staff = np.where(weekend, round(self.head_count * a.weekend_share), self.head_count)
-        staffed = (close > open_) & (staff > 0)
+        # A slot staffed for less than a millisecond is a rounding sliver at the end of the
+        # window (its start lands 1 ulp short of the closing time): it has no capacity.
+        staffed = (close - open_ > 1e-8) & (staff > 0)
         self.open = (day + open_).tolist()
         self.close = (day + close).tolist()
         self.staff = np.where(staffed, staff, 0).astype(float).tolist()
@@ -90,16 +94,16 @@ class AgentPool:
         k = min(int(t / self.slot), self.n_slots)
         j = self._find(k)
         while j < self.n_slots:
-            if t < self.close[j]:
+            if t < self.close[j] - _EPS:
                 start = self.open[j] + self.used[j] / self.staff[j] / MINUTES_PER_DAY
                 start = max(t, start)
-                if start < self.close[j]:
+                if start < self.close[j] - _EPS:
                     break
             j = self._find(j + 1)
         else:
             return None
         self.used[j] += minutes
-        if self.used[j] >= self.capacity[j]:
+        if self.used[j] >= self.capacity[j] - _FULL:
             self._next[j] = j + 1
         self._busy_by_day[int(self.open[j])] += minutes
         return start, j
@@ -110,7 +114,7 @@ class AgentPool:
         The slot may run over its capacity by this much; later calls then roll on.
         """
         self.used[slot] += minutes
-        if self.used[slot] >= self.capacity[slot]:
+        if self.used[slot] >= self.capacity[slot] - _FULL:
             self._next[slot] = slot + 1
         self._busy_by_day[int(self.open[slot])] += minutes
 

@@ -129,11 +129,12 @@ class ContactRules:
 def _next_after(first: float, gap: float, after: float) -> float:
     """The first time ``first + k * gap`` strictly after ``after`` (``after >= first``).
 
-    Float rounding can make ``first + k * gap`` equal ``after`` for the computed k; without
-    the correction a cadence could return the same instant for ever.
+    Float rounding can make ``first + k * gap`` land on ``after`` itself (or one ulp past
+    it), which would repeat the attempt just made; so a slot within EPS of ``after`` counts
+    as that attempt.
     """
     t = first + (int((after - first) / gap) + 1) * gap
-    return t if t > after else t + gap
+    return t if t > after + EPS else t + gap
 
 
 class Schedule:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import math
 from collections.abc import Callable, Generator
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,31 @@ a list of due times indexed by these positions: the earliest is ``min`` of a sho
 
 
 _STAGE_BIT = {name: 1 << i for name, i in STAGE_INDEX.items()}
+
+_COUNT_COLUMNS = (
+    ("n_sms", "n_sms"), ("n_push", "n_push"), ("n_robot_calls", "n_robot"),
+    ("n_agent_calls", "n_agent"), ("n_agency_calls", "n_agency"),
+    ("n_calls_answered", "n_answered"), ("n_third_party_contacts", "n_tp_contacts"),
+    ("n_third_party_disclosures", "n_tp_disclosures"), ("n_contact_calls", "n_contact_calls"),
+    ("n_complaints", "n_complaints"), ("n_plans", "n_plans"),
+)  # fmt: skip
+"""Outcome count columns and the Borrower attribute behind each."""
+_OUTCOME_DTYPES: dict[str, Any] = {
+    "bid": np.int64, "seg_name": object, "principal0": float, "entered": float,
+    "state": object, "resolved": float, "fees_charged": float, "paid": float,
+    "principal": float, "fees": float, "stages": np.int64, "ec_day": float, "cost": float,
+    **{attr: np.int64 for _, attr in _COUNT_COLUMNS},
+}  # fmt: skip
+_OUTCOME_FIELDS = tuple(_OUTCOME_DTYPES)
+_OUTCOME_ATTRS = attrgetter(*_OUTCOME_FIELDS)
+
+
+def _bit_length(x: np.ndarray) -> np.ndarray:
+    """Vectorised ``int.bit_length`` for non-negative int64 values below 2**52."""
+    out = np.zeros(len(x), dtype=np.int64)
+    nz = x > 0
+    out[nz] = np.floor(np.log2(x[nz].astype(float))).astype(np.int64) + 1
+    return out
 
 
 class Model:
@@ -151,13 +177,13 @@ class Model:
             tr.entered_day, tr.segment, tr.principal, p["willingness"], p["ability"],
             p["sms_read"], p["robot_answer"], p["agent_answer"], p["new_number_answer"],
             tr.in_shock, tr.shock_days, tr.dark_at_entry, tr.n_contacts, tr.contact_rel,
-            tr.contact_warned, tr.contact_consent,
+            tr.contact_warned, tr.contact_consent, tr.call_time,
         ]  # fmt: skip
         return list(zip(*(c[ids].tolist() for c in cols), strict=True))
 
     def _new_borrower(self, i: int, row: tuple[Any, ...]) -> Borrower:
         (entered, seg, principal, will, abil, p_sms, p_robot, p_agent, p_new, in_shock,
-         shock_days, dark, n_contacts, rel, warned, consent) = row  # fmt: skip
+         shock_days, dark, n_contacts, rel, warned, consent, call_time) = row  # fmt: skip
         name = self.traits.segment_names[seg]
         b = Borrower(i, name, self.sc.population.segments[name], entered, principal)
         b.willingness, b.ability = will, abil
@@ -173,7 +199,7 @@ class Model:
             b.shock_end = entered + shock_days
         b.dark = dark
         s = self.schedule
-        b.call_tod = s.call_lo + (s.call_hi - s.call_lo) * b.rs_platform.random()
+        b.call_tod = s.call_lo + (s.call_hi - s.call_lo) * call_time
         self.borrowers[i] = b
         return b
 
@@ -219,7 +245,7 @@ class Model:
         self.events_processed += steps
 
     def _agenda(self, b: Borrower, t: float) -> list[float]:
-        sc, s, lad = self.sc, self.schedule, self.sc.ladder
+        s, lad = self.schedule, self.sc.ladder
         seg = b.seg
         due = [INF] * len(AGENDA)
         due[PAY] = b.sample_payment(t, self.kappa, self.gamma)
@@ -240,7 +266,6 @@ class Model:
         else:
             due[DARK] = t + self._exp(b, seg.go_dark_rate)
         due[SERVICE] = t + self._exp(b, seg.service_contact_rate)
-        b.accrue(t, sc)
         return due
 
     @staticmethod
@@ -808,39 +833,37 @@ class Model:
     # ------------------------------------------------------------------ results
 
     def _records(self) -> Records:
-        bs = self.finished
+        """The outcomes table, one row per borrower in id order, and the other records."""
+        bs = sorted(self.finished, key=attrgetter("bid"))
+        # One attrgetter call per borrower, then columns by zip: several times faster than a
+        # comprehension per column over a million borrowers.
+        rows = list(map(_OUTCOME_ATTRS, bs))
+        raw = dict(zip(_OUTCOME_FIELDS, zip(*rows, strict=True), strict=True)) if rows else {}
+        get = {f: np.asarray(raw.get(f, ()), dtype=dt) for f, dt in _OUTCOME_DTYPES.items()}
+        state = get["state"]
+        balance = get["principal"] + get["fees"]
+        closed = (state == "written_off") | (state == "fraud_terminated")
+        names = np.array(("", *STAGES), dtype=object)
+        stages = get["stages"]
         col: dict[str, Any] = {
-            "borrower_id": [b.bid for b in bs],
-            "segment": [b.seg_name for b in bs],
-            "principal": [b.principal0 for b in bs],
-            "entered_day": [b.entered for b in bs],
-            "final_state": [b.state for b in bs],
-            "resolved_day": [b.resolved for b in bs],
-            "amount_due": [b.principal0 + b.fees_charged for b in bs],
-            "amount_recovered": [b.paid for b in bs],
-            "amount_written_off": [
-                b.balance if b.state in ("written_off", "fraud_terminated") else 0.0 for b in bs
-            ],
-            "balance_open": [b.balance if b.state == "open" else 0.0 for b in bs],
-            "highest_stage": [STAGES[b.stages.bit_length() - 1] if b.stages else "" for b in bs],
+            "borrower_id": get["bid"],
+            "segment": get["seg_name"],
+            "principal": get["principal0"],
+            "entered_day": get["entered"],
+            "final_state": state,
+            "resolved_day": get["resolved"],
+            "amount_due": get["principal0"] + get["fees_charged"],
+            "amount_recovered": get["paid"],
+            "amount_written_off": np.where(closed, balance, 0.0),
+            "balance_open": np.where(state == "open", balance, 0.0),
+            "highest_stage": names[_bit_length(stages)],
         }
-        stages = np.array([b.stages for b in bs], dtype=np.int64)
         for i, name in enumerate(STAGES):
             col[f"reached_{name}"] = (stages >> i) & 1 == 1
-        col["emergency_contact_day"] = [b.ec_day for b in bs]
-        for name, attr in (
-            ("n_sms", "n_sms"), ("n_push", "n_push"), ("n_robot_calls", "n_robot"),
-            ("n_agent_calls", "n_agent"), ("n_agency_calls", "n_agency"),
-            ("n_calls_answered", "n_answered"), ("n_third_party_contacts", "n_tp_contacts"),
-            ("n_third_party_disclosures", "n_tp_disclosures"),
-            ("n_contact_calls", "n_contact_calls"), ("n_complaints", "n_complaints"),
-            ("n_plans", "n_plans"),
-        ):  # fmt: skip
-            col[name] = np.array([getattr(b, attr) for b in bs], dtype=np.int64)
-        col["cost"] = [b.cost for b in bs]
-        out_order = np.argsort(col["borrower_id"], kind="stable")
-        col = {k: np.asarray(v)[out_order] for k, v in col.items()}
-        col["reached_emergency_contact"] = col["reached_emergency_contact"]
+        col["emergency_contact_day"] = get["ec_day"]
+        for name, attr in _COUNT_COLUMNS:
+            col[name] = get[attr]
+        col["cost"] = get["cost"]
         self.rec.month_rows.sort()
         meta = {
             "horizon_days": self.horizon,

@@ -43,6 +43,7 @@ class Traits:
     relationship_names: tuple[str, ...]
     contact_warned: np.ndarray  # (n, 3) bool
     contact_consent: np.ndarray  # (n, 3) bool
+    call_time: np.ndarray  # uniform [0, 1): where in the calling window agents call the account
 
     def __len__(self) -> int:
         return len(self.segment)
@@ -110,4 +111,5 @@ def sample_traits(scenario: Scenario, streams: Streams) -> Traits:
         relationship_names=rel_names,
         contact_warned=warned,
         contact_consent=consent,
+        call_time=streams.trait("call_time").random(n),
     )

@@ -11,10 +11,11 @@ Every random draw in a replication comes from here; nothing uses global random s
   numbers: a policy change shifts no unrelated draw.
 
 Why blocks: a numpy ``Generator`` costs ~23 us to create, far too slow to make one per
-borrower and purpose. So uniforms come in blocks of 1,024 borrowers x ``K`` draws, one numpy
-call each: level 0 holds every borrower's first ``K`` draws for a purpose, level 1 the next
-``K``, and so on; a level is drawn only when some borrower of the block needs it. Borrower i's
-k-th draw for a purpose is a fixed function of (seed, replication, purpose, i, k).
+borrower and purpose. So every borrower's first ``K`` draws for a purpose come from a block
+of 1,024 borrowers x ``K`` drawn in one numpy call; the few borrowers that need more continue
+from a ``Generator`` of their own, keyed by (replication, purpose, borrower), 256 draws at a
+time (memory stays proportional to the draws made). Borrower i's k-th draw for a purpose is
+a fixed function of (seed, replication, purpose, i, k).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ BLOCK = 1024
 PURPOSES: dict[str, int] = {
     # purpose: uniforms per borrower in one level of a block (sized to what most use)
     "payment": 8,  # repayment timing and size
-    "call": 16,  # answering and complaints, per call to the borrower
+    "call": 24,  # answering and complaints, per call to the borrower
     "message": 8,  # reading reminders
     "life": 8,  # income shock, phone going dark / coming back, service calls
     "contact": 8,  # emergency contacts: answering, relaying, complaining
@@ -67,21 +68,24 @@ class Streams:
         """Borrower ``borrower``'s stream of uniforms for ``purpose`` (drawn on first use)."""
         return Stream(self, _PURPOSE_ID[purpose], borrower)
 
-    def block_row(self, pid: int, borrower: int, level: int) -> list[float]:
-        """Draws ``level*K`` to ``(level+1)*K - 1`` of (purpose ``pid``, ``borrower``)."""
+    def block_row(self, pid: int, borrower: int) -> list[float]:
+        """The first ``K`` draws of (purpose ``pid``, ``borrower``), from its block."""
         b, row = divmod(borrower, BLOCK)
-        key = (pid, b, level)
-        block = self._blocks.get(key)
+        block = self._blocks.get((pid, b))
         if block is None:
-            block = np.random.default_rng(self._seq(2, pid, b, level)).random((BLOCK, _SIZES[pid]))
-            self._blocks[key] = block
+            block = np.random.default_rng(self._seq(2, pid, b)).random((BLOCK, _SIZES[pid]))
+            self._blocks[(pid, b)] = block
         return block[row].tolist()
+
+    def overflow(self, pid: int, borrower: int) -> np.random.Generator:
+        """The generator for draws past the first ``K`` of (purpose ``pid``, ``borrower``)."""
+        return np.random.default_rng(self._seq(3, pid, borrower))
 
 
 class Stream:
     """Uniform(0, 1) draws for one borrower and purpose, in a fixed order."""
 
-    __slots__ = ("_buf", "_i", "_owner", "_pid", "_bid", "_level")
+    __slots__ = ("_buf", "_i", "_owner", "_pid", "_bid", "_rng")
 
     def __init__(self, owner: Streams, pid: int, bid: int) -> None:
         self._buf: list[float] = []
@@ -89,14 +93,21 @@ class Stream:
         self._owner = owner
         self._pid = pid
         self._bid = bid
-        self._level = 0
+        self._rng: np.random.Generator | None = None
 
     def random(self) -> float:
         """Next uniform in [0, 1)."""
         i = self._i
         if i >= len(self._buf):
-            self._buf = self._owner.block_row(self._pid, self._bid, self._level)
-            self._level += 1
+            self._refill()
             i = 0
         self._i = i + 1
         return self._buf[i]
+
+    def _refill(self) -> None:
+        if self._rng is None and not self._buf:  # first use: the borrower's row of the block
+            self._buf = self._owner.block_row(self._pid, self._bid)
+            return
+        if self._rng is None:
+            self._rng = self._owner.overflow(self._pid, self._bid)
+        self._buf = self._rng.random(256).tolist()
