@@ -441,6 +441,11 @@ class Model:
             return
         share = bh.partial_min + (bh.partial_max - bh.partial_min) * b.rs_pay.random()
         amount = round(share * b.balance, 2)
+        if amount < 0.01 or b.balance - amount < 0.01:  # nothing left worth a fen: clear it
+            self._receive_payment(b, t, b.balance, "full")
+            self._reached(b, t, due)
+            self._resolve(b, t, "cured")
+            return
         self._receive_payment(b, t, amount, "partial")
         self._reached(b, t, due)
         if b.balance <= 0:
@@ -868,7 +873,8 @@ class Model:
         meta = {
             "horizon_days": self.horizon,
             "agents": self.pool.head_count,
-            "borrowers": len(self.traits),
+            "borrowers": len(bs),  # accounts that entered before the horizon
+            "population": len(self.traits),
             "seed": self.seed,
             "replication": self.streams.replication,
             "events": self.events_processed,

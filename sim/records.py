@@ -87,7 +87,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "contact_call",  # an emergency contact was called; detail: answered | relayed | unanswered
     "payment",  # amount: yuan; detail: full | partial | instalment | enforcement
     "stage",  # channel: the stage entered
-    "plan",  # detail: granted | kept | broken | completed
+    "plan",  # detail: granted | broken (instalments are payments; completion is "resolved")
     "complaint",  # channel: borrower | contact
     "reachability",  # detail: dark | back
     "resolved",  # detail: the final state

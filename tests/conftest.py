@@ -8,6 +8,7 @@ dotted-path overrides on top, e.g. ``scenario({"ladder.sms.enabled": True}, days
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import math
@@ -228,7 +229,6 @@ BASE: dict[str, Any] = {
 }
 
 
-
 def _prune(data: dict[str, Any], cls: type) -> dict[str, Any]:
     """Drop keys the current spec does not have (the engine's spec is still evolving; a test
     that needs a key sets it itself and fails loudly if it is gone)."""
@@ -334,21 +334,32 @@ def _alarm(signum: int, frame: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def time_limit(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Fail a test that runs longer than 120 s (slow tests: 300 s) instead of hanging."""
-    if not hasattr(signal, "SIGALRM"):
-        yield
-        return
-    if request.path.name not in OWN_MODULES:
+    """Fail a test of ours that runs longer than 120 s (slow tests: 300 s) instead of hanging."""
+    if request.path.name not in OWN_MODULES or not hasattr(signal, "setitimer"):
         yield
         return
     seconds = 300 if request.node.get_closest_marker("slow") else 120
+    with time_limit_of(seconds):
+        yield
+
+
+@contextlib.contextmanager
+def time_limit_of(seconds: float) -> Iterator[None]:
+    """Raise :class:`Hang` after ``seconds``, and again every second until the block exits.
+
+    Repeating matters: SimPy turns an exception inside one account's process into that
+    process's failure, and the run only stops once the queue reaches it, so a second account
+    stuck in the same loop would otherwise swallow a single alarm.
+    """
     old = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(seconds)
+    outer = signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)  # returns the timer it replaces
     try:
         yield
     finally:
-        signal.alarm(0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+        if outer[0] > 0:  # an enclosing limit: put it back (without the time spent here)
+            signal.setitimer(signal.ITIMER_REAL, *outer)
 
 
 def hour_of_day(t: float) -> float:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from conftest import SEGMENT, scenario
+from conftest import SEGMENT, scenario, time_limit_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -91,13 +91,20 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         d[r + "relay_prob"] = draw(P)
         d[r + "complaint_prob"] = draw(P)
     d[c + "relationships.test.weight"] = 0.0
-    # behaviour
+    # behaviour. Repayments excite further repayments; the jump a repayment causes is kept
+    # below the decay rate (a subcritical Hawkes process, as calibrated: 0.02 + 0.5 r against
+    # kappa = 0.7). Above it the engine's sub-fen balance bug (see test_engine,
+    # test_partial_repayments_clear_a_small_balance) turns into an endless stream of zero
+    # repayments ever closer together, and the run never ends.
     lo, hi = sorted(draw(st.lists(st.floats(0.01, 1.0), min_size=2, max_size=2)))
+    decay = draw(st.floats(0.05, 5.0))
+    jump_budget = 0.9 * decay * draw(P)
+    jump_fixed = jump_budget * draw(P)
     d.update(
         {
-            "behaviour.decay": draw(st.floats(0.05, 5.0)),
-            "behaviour.payment_jump": draw(_rate(1.0)),
-            "behaviour.payment_jump_per_share": draw(_rate(2.0)),
+            "behaviour.decay": decay,
+            "behaviour.payment_jump": jump_fixed,
+            "behaviour.payment_jump_per_share": min(50.0, (jump_budget - jump_fixed) / hi),
             "behaviour.partial_min": lo,
             "behaviour.partial_max": hi,
             "behaviour.fatigue_memory_days": draw(st.floats(0.5, 30.0)),
@@ -233,7 +240,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 
 
 def _check(sc: Scenario, seed: int) -> None:
-    rec = simulate(sc, seed, trace=True)
+    with time_limit_of(30):  # a run takes well under a second; fail, don't hang
+        rec = simulate(sc, seed, trace=True)
     out = rec.outcomes
     n = sc.population.borrowers
     horizon = sc.days

@@ -48,7 +48,8 @@ def test_same_key_same_sequence_past_the_block(purpose: str) -> None:
 def test_different_keys_give_different_sequences(other: dict) -> None:
     n = _n("call")
     base = _draws(Streams(42, 1), "call", 7, n)
-    got = _draws(Streams(other["seed"], other["replication"]), other["purpose"], other["borrower"], n)
+    streams = Streams(other["seed"], other["replication"])
+    got = _draws(streams, other["purpose"], other["borrower"], n)
     k = PURPOSES["call"]
     assert got[:k] != base[:k]  # in the block
     assert got[k:] != base[k:]  # and past it
