@@ -1,16 +1,18 @@
 """The human-agent pool: limited capacity, shifts, and a queue measured but not simulated.
 
-Capacity is a ledger of time slots (``agents.slot_minutes`` long). A call books its handle
-time in the first slot, at or after the moment it is requested, that still has agent-minutes
-left; inside a slot the agents on shift work through the booked minutes in parallel, so a
-call starts when the work booked ahead of it is done (a fluid first-come-first-served queue).
-A call that finds its slot full rolls to the next slot with capacity; calls that roll past
-the end of a day are the backlog.
+Capacity is a ledger of time slots (``agents.slot_minutes`` long). Agents take answered
+calls (the dialer rings; see :meth:`sim.model.Model._on_agent`). A call books its talk time
+in the first slot, at or after the moment it is answered, that still has agent-minutes left;
+inside a slot the agents on shift work through the booked minutes in parallel, so a call
+starts when the work booked ahead of it is done (a fluid first-come-first-served queue). A
+call that finds its slot full rolls to the next slot with capacity; calls that roll past the
+end of a day are the backlog.
 
 Why a ledger and not a SimPy ``Resource``: a resource costs a request, a grant and a release
 event per call, and agent calls are the bulk of all events. The issue's prototypes measured
 0.68 of a bare daily tick with a work queue against 0.18 with capacity accounted inline, so
-here a call costs no event at all beyond the borrower's own wake-up at the call's start.
+here a call costs no event beyond the borrower's own wake-up when it is answered (and at
+its start, if it had to wait).
 
 Lifecycle: built once per replication from the scenario; :meth:`book` reserves minutes and
 returns the start time; :meth:`release` gives them back if the call is cancelled before it

@@ -1,11 +1,12 @@
 """The engine: one replication of a scenario as SimPy processes.
 
-Each overdue account is one SimPy process (:func:`account`) that sleeps until the next thing
-that happens to it — a reminder, a call, a repayment, a trigger — and never ticks daily. The
-account keeps an agenda: for each kind of action, the time it is next due. The process picks
-the earliest, sleeps until then (one SimPy event), and hands the account to that action's
-handler, which acts and re-schedules what it affects. Agent capacity is a shared
-:class:`~sim.agents.AgentPool` ledger, so a call costs no extra events.
+Each overdue account is one SimPy process (:func:`Model.account`) that acts only when
+something happens to it — a reminder, a call, a repayment, a trigger — and never ticks daily.
+The account keeps an agenda: for each kind of step, the time it is next due. The process takes
+the earliest and hands the account to that step's handler (``_on_<step>``), which acts and
+re-schedules what it affects. Steps that touch only the account run in its own time order;
+an answered agent call, which needs the shared :class:`~sim.agents.AgentPool`, first waits
+for the SimPy clock (see :meth:`Model.account` for why this changes no result).
 
 Use :func:`simulate`; it returns :class:`~sim.records.Records`. The engine never prints or
 writes files.
