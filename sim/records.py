@@ -9,12 +9,13 @@ Tables (the run-directory contract; later code may add columns, never remove the
 ``outcomes`` — one row per borrower:
     borrower_id, segment, principal (yuan), entered_day, final_state (one of
     :data:`FINAL_STATES`), resolved_day (NaN while open), amount_due (principal + all fees
-    charged, yuan), amount_recovered, amount_written_off, balance_open, highest_stage (name
-    from :data:`STAGES`, "" if none), one boolean ``reached_<stage>`` per stage,
-    reached_emergency_contact, emergency_contact_day (DPD, NaN if never), n_sms, n_push,
-    n_robot_calls, n_agent_calls, n_agency_calls, n_calls_answered, n_third_party_contacts
-    (calls to emergency contacts answered), n_third_party_disclosures, n_contact_calls (call
-    attempts to emergency contacts), n_complaints, n_plans, cost (yuan spent on the account).
+    charged, yuan), amount_recovered, amount_written_off, balance_open, highest_stage (name from
+    :data:`STAGES`, "" if none), one boolean ``reached_<stage>`` per stage,
+    reached_emergency_contact, emergency_contact_day (DPD, NaN if never), n_sms, n_push (in-app
+    push and the second reminder), n_robot_calls, n_agent_calls, n_agency_calls,
+    n_calls_answered, n_third_party_contacts (calls to emergency contacts answered),
+    n_third_party_disclosures, n_contact_calls (call attempts to emergency contacts),
+    n_complaints, n_plans, cost (yuan spent on the account).
 
 ``monthly`` — one row per borrower and month of delinquency the account entered while open:
     borrower_id, month (0 = DPD 0-29, 1 = DPD 30-59, ...), balance_at_entry (yuan owed at
