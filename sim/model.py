@@ -111,11 +111,10 @@ class Model:
         self._progress: Callable[[int, int], None] | None = None
         self._next_report = 0
         self.call_pressure = scenario.behaviour.complaint_call_pressure
-        self.ec_on_declines = scenario.ladder.emergency_contact.trigger in (
-            "declines",
-            "either",
-            "both",
-        )
+        self._ring_cost = scenario.ladder.agent.ring_minutes * scenario.costs.line_minute
+        ec = scenario.ladder.emergency_contact
+        on_declines = ec.trigger in ("declines", "either", "both")
+        self._ec_declines = ec.declined_calls if on_declines else math.inf
         self._hours = (scenario.rules.call_start / 24.0, scenario.rules.call_end / 24.0)
         nr = scenario.ladder.number_rotation
         self.rotation = nr.after_unanswered if nr.enabled else 0
@@ -380,17 +379,18 @@ class Model:
         shared by robot, agent and agency calls, so it is written flat.
         """
         tod = t - int(t)
-        if not self._hours[0] - EPS <= tod < self._hours[1]:  # independent check of the hours
+        hours = self._hours
+        if not hours[0] - EPS <= tod < hours[1]:  # independent check of the calling hours
             self.rec.calls_outside_hours += 1
         seg = b.seg
         pressure = b.recent * math.exp((b.recent_t - t) / self.memory)
         answered = False
-        if not b.dark:
+        dark = b.dark
+        if not dark:
             rs = b.rs_call
             answered = rs.random() < p * math.exp(-seg.fatigue * pressure)
-            if seg.complaint_per_call > 0 and rs.random() < seg.complaint_per_call * (
-                1.0 + self.call_pressure * pressure
-            ):
+            cp = seg.complaint_per_call
+            if cp > 0 and rs.random() < cp * (1.0 + self.call_pressure * pressure):
                 self._complaint(b, t, "borrower")
         b.recent = pressure + 1.0
         b.recent_t = t
@@ -398,7 +398,7 @@ class Model:
         day = int(t)
         self._calls_by_day[channel][day if day < self.days else self.days] += 1
         if self.trace:
-            detail = "answered" if answered else ("unreachable" if b.dark else "unanswered")
+            detail = "answered" if answered else ("unreachable" if dark else "unanswered")
             self._event(b, t, "call", channel, detail)
         return answered
 
@@ -411,8 +411,10 @@ class Model:
     def _no_answer(self, b: Borrower, t: float, due: list[float]) -> None:
         """One more consecutive unanswered call: the emergency-contact trigger may fire."""
         b.consec_unanswered += 1
+        # Cheap pre-check: without N consecutive declines no trigger mode can fire here (the
+        # day-X part of "either" fires from the agenda on day X itself).
         if (
-            self.ec_on_declines
+            b.consec_unanswered >= self._ec_declines
             and not b.ec_state
             and emergency_contact_due(self.sc.ladder, b, t, True)
         ):
@@ -515,11 +517,14 @@ class Model:
             return
         ag = self.sc.ladder.agent
         if b.pending is None:  # the dialer rings
-            if not self._call_allowed(b, t, due, AGENT):
+            ok = self.rules.earliest(b, t)
+            if ok > t:
+                due[AGENT] = ok
                 return
-            self._stage(b, t, "agent")
+            if not b.stages & _STAGE_BIT["agent"]:
+                self._stage(b, t, "agent")
             b.n_agent += 1
-            self._cost(b, "agent", ag.ring_minutes * self.sc.costs.line_minute)
+            self._cost(b, "agent", self._ring_cost)
             if self._ring(b, t, "agent", b.p_new if b.rotated else b.p_agent):
                 b.pending = ("connect", t)
                 return  # due[AGENT] stays t: the account now waits for the clock
