@@ -768,23 +768,29 @@ assert (out["n_robot_calls"] <= 3 * 8).all(), out["n_robot_calls"].tolist()
 """
 
 
+def _run_in_child(script: str, cwd: Path, timeout: float) -> None:
+    """Run ``script`` (which asserts its own outcome) in a child process with a time limit, so
+    that a run that never ends fails the test instead of hanging the suite."""
+    tests_dir = str(Path(__file__).resolve().parent)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", script, tests_dir],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=cwd,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"simulate did not finish in {timeout:g} s")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
 def test_robot_calls_without_a_minimum_gap_terminate(tmp_path) -> None:
     """Regression: with no minimum gap a cadence that returned the current instant as the
     'next' attempt looped for ever at that instant, allocating random blocks until memory ran
     out. Run in a child process with a time and memory limit so a relapse cannot hang the
     suite."""
-    tests_dir = str(Path(__file__).resolve().parent)
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", HANG_SCRIPT, tests_dir],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            cwd=tmp_path,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail("simulate did not finish in 30 s")
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    _run_in_child(HANG_SCRIPT, tmp_path, timeout=30)
 
 
 CADENCE = {
@@ -1040,15 +1046,4 @@ assert (out["final_state"] == "cured").all(), out["final_state"].tolist()
 
 
 def test_self_exciting_partial_repayments_terminate(tmp_path) -> None:
-    tests_dir = str(Path(__file__).resolve().parent)
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", FEN_HANG_SCRIPT, tests_dir],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            cwd=tmp_path,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail("simulate did not finish in 10 s (a correct run takes about 1 s)")
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    _run_in_child(FEN_HANG_SCRIPT, tmp_path, timeout=10)  # a correct run takes about 1 s
