@@ -607,7 +607,8 @@ class Costs:
         unit="yuan",
         lo=0,
         hi=1e4,
-        doc="cost per call to an emergency contact (plus agent time)",
+        doc="cost per call to an emergency contact, agent time included (these calls "
+        "take no capacity from the agent pool)",
     )
 
 
