@@ -43,7 +43,7 @@ class Borrower:
         # random streams
         "rs_pay", "rs_call", "rs_msg", "rs_life", "rs_contact", "rs_platform", "rs_plan",
         # money
-        "principal0", "principal", "fees", "fees_charged", "paid", "paid_agency",
+        "principal0", "principal", "fees", "fees_charged", "paid",
         "accrued_to", "late_fee_due", "fees_frozen", "next_boundary", "months",
         # behaviour state
         "in_shock", "shock_end", "dark", "willingness_mult", "excess", "excess_t", "recent",
@@ -65,7 +65,7 @@ class Borrower:
         self.seg_name = seg_name
         self.entered = entered
         self.principal0 = self.principal = principal
-        self.fees = self.fees_charged = self.paid = self.paid_agency = 0.0
+        self.fees = self.fees_charged = self.paid = 0.0
         self.accrued_to = entered
         self.late_fee_due = True
         self.fees_frozen = False

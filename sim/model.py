@@ -318,7 +318,6 @@ class Model:
         rec = self.rec
         rec.daily["amount_recovered"][rec.day_index(t)] += amount
         if b.agency:
-            b.paid_agency += amount
             self._cost(b, "agency_commission", amount * self.sc.ladder.agency.commission)
         if self.trace:
             self._event(b, t, "payment", "", detail, amount)
