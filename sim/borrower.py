@@ -208,8 +208,8 @@ class Borrower:
             self.excess *= math.exp(-kappa * (t - self.excess_t))
             self.excess_t = t
         rs = self.rs_pay
-        e1 = -math.log(1.0 - rs.random())
-        e2 = -math.log(1.0 - rs.random())
+        e1 = -math.log(1.0 - next(rs))
+        e2 = -math.log(1.0 - next(rs))
         base = self.base_rate()
         if gamma and base > 0:
             base *= math.exp(-gamma * (t - self.entered))

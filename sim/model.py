@@ -119,6 +119,15 @@ class Model:
         nr = scenario.ladder.number_rotation
         self.rotation = nr.after_unanswered if nr.enabled else 0
         self._calls_by_day = {c: self.rec.daily[f"{c}_calls"] for c in ("robot", "agent", "agency")}
+        lad, sched = scenario.ladder, self.schedule
+        # Per call channel: (name, stage bit, cost per attempt in yuan, answered-call effect,
+        # next attempt time). An agent attempt costs the ringing; talk time is costed when
+        # served. Agency calls cost nothing per attempt: the agency is paid by commission.
+        self._dialers: dict[int, tuple[str, int, float, float, Callable[..., float]]] = {
+            ROBOT: ("robot", _STAGE_BIT["robot"], lad.robot.cost, lad.robot.effect, sched.robot),
+            AGENT: ("agent", _STAGE_BIT["agent"], self._ring_cost, lad.agent.effect, sched.agent),
+            AGENCY: ("agency", _STAGE_BIT["agency"], 0.0, lad.agency.effect, sched.agency),
+        }
 
     # ------------------------------------------------------------------ running
 
@@ -273,7 +282,7 @@ class Model:
         """Exponential waiting time (days) for a life event of the borrower."""
         if rate <= 0:
             return INF
-        return -math.log(1.0 - b.rs_life.random()) / rate
+        return -math.log(1.0 - next(b.rs_life)) / rate
 
     # ------------------------------------------------------------------ shared steps
 
@@ -387,9 +396,9 @@ class Model:
         dark = b.dark
         if not dark:
             rs = b.rs_call
-            answered = rs.random() < p * math.exp(-seg.fatigue * pressure)
+            answered = next(rs) < p * math.exp(-seg.fatigue * pressure)
             cp = seg.complaint_per_call
-            if cp > 0 and rs.random() < cp * (1.0 + self.call_pressure * pressure):
+            if cp > 0 and next(rs) < cp * (1.0 + self.call_pressure * pressure):
                 self._complaint(b, t, "borrower")
         b.recent = pressure + 1.0
         b.recent_t = t
@@ -419,29 +428,18 @@ class Model:
         ):
             self._start_ec(b, t, due)
 
-    def _call(
-        self, b: Borrower, t: float, due: list[float], channel: str, p: float, effect: float
-    ) -> bool:
-        """A call whose outcome takes effect at once (robot and agency calls)."""
-        answered = self._ring(b, t, channel, p)
-        if answered:
-            self._conversation(b, t, due, effect)
-        else:
-            self._no_answer(b, t, due)
-        return answered
-
     # ------------------------------------------------------------------ handlers
 
     def _on_pay(self, b: Borrower, t: float, due: list[float]) -> None:
         bh = self.sc.behaviour
         b.accrue(t, self.sc)
         full = b.seg.full_payment_prob * (b.seg.shock_ability_factor if b.in_shock else 1.0)
-        if b.rs_pay.random() < full:
+        if next(b.rs_pay) < full:
             self._receive_payment(b, t, b.balance, "full")
             self._reached(b, t, due)
             self._resolve(b, t, "cured")
             return
-        share = bh.partial_min + (bh.partial_max - bh.partial_min) * b.rs_pay.random()
+        share = bh.partial_min + (bh.partial_max - bh.partial_min) * next(b.rs_pay)
         amount = round(share * b.balance, 2)
         if amount < 0.01 or b.balance - amount < 0.01:  # nothing left worth a fen: clear it
             self._receive_payment(b, t, b.balance, "full")
@@ -470,35 +468,73 @@ class Model:
             b.n_push += 1
             self.rec.daily["push"][self.rec.day_index(t)] += 1
         self._stage(b, t, "second_reminder" if name == "second_reminder" else "reminder")
-        read = not b.dark and b.rs_msg.random() < b.p_sms * rung.read_factor
+        read = not b.dark and next(b.rs_msg) < b.p_sms * rung.read_factor
         if self.trace:
             self._event(b, t, "message", name, "read" if read else "unread")
         if read:
             self._contacted(b, t, due, rung.effect)
 
-    def _call_allowed(self, b: Borrower, t: float, due: list[float], kind: int) -> bool:
-        """Defer a due call to the first moment the contact rules allow it."""
-        ok = self.rules.earliest(b, t)
-        if ok > t:
-            due[kind] = ok
-            return False
-        return True
-
     def _on_robot(self, b: Borrower, t: float, due: list[float]) -> None:
         if b.in_plan:
             due[ROBOT] = INF
             return
-        ok = self.rules.earliest(b, t)
-        if ok > t:
-            due[ROBOT] = ok
-            return
-        rb = self.sc.ladder.robot
-        if not b.stages & _STAGE_BIT["robot"]:
-            self._stage(b, t, "robot")
-        b.n_robot += 1
-        self._cost(b, "robot", rb.cost)
-        due[ROBOT] = self.schedule.robot(b, t)
-        self._call(b, t, due, "robot", b.p_robot, rb.effect)
+        self._dial(b, t, due, ROBOT)
+
+    def _dial(self, b: Borrower, t: float, due: list[float], kind: int) -> None:
+        """Call attempts on one channel (ROBOT, AGENT or AGENCY), starting with the one due now.
+
+        Unanswered attempts are most of an unpaid account's life, so they run here in a row,
+        without going back to :meth:`account`, for as long as the next attempt on this channel
+        is also the account's next step (the same test :meth:`account` makes, ties included);
+        each attempt still counts as one step. The run stops at an answered call, at anything
+        else falling due first, and at the horizon. An attempt the contact rules forbid is
+        moved to the first moment they allow.
+
+        Robot and agency calls take effect at once. An answered agent call needs the shared
+        agent pool, so it is left pending (``b.pending = ("connect", t)``) for
+        :meth:`_on_agent` to serve when the clock reaches it (the predictive dialer).
+        """
+        channel, stage_bit, cost, effect, next_time = self._dialers[kind]
+        earliest, ring, horizon = self.rules.earliest, self._ring, self.horizon
+        costs = self.rec.costs
+        while True:
+            ok = earliest(b, t)
+            if ok > t:
+                due[kind] = ok
+            else:
+                if not b.stages & stage_bit:
+                    self._stage(b, t, channel)
+                if kind == AGENT:
+                    b.n_agent += 1
+                    p = b.p_new if b.rotated else b.p_agent
+                else:
+                    if kind == ROBOT:
+                        b.n_robot += 1
+                        p = b.p_robot
+                    else:
+                        b.n_agency += 1
+                        p = b.p_agent
+                    due[kind] = next_time(b, t)
+                if cost:
+                    costs[channel] += cost
+                    b.cost += cost
+                if ring(b, t, channel, p):
+                    if kind == AGENT:
+                        b.pending = ("connect", t)  # due[AGENT] stays t: wait for the clock
+                    else:
+                        self._conversation(b, t, due, effect)
+                    return
+                self._no_answer(b, t, due)
+                if kind == AGENT:
+                    due[AGENT] = next_time(b, t)
+                    if self.rotation and not b.rotated and b.consec_unanswered >= self.rotation:
+                        b.rotated = True
+                        self._stage(b, t, "number_rotation")
+            nxt = due[kind]
+            if not t < nxt < horizon or min(due) != nxt or due.index(nxt) != kind:
+                return
+            t = nxt
+            self.events_processed += 1
 
     def _on_agent(self, b: Borrower, t: float, due: list[float]) -> None:
         """An agent call, placed the way a predictive dialer places it.
@@ -514,26 +550,10 @@ class Model:
             self._cancel_agent_call(b)
             due[AGENT] = INF
             return
-        ag = self.sc.ladder.agent
         if b.pending is None:  # the dialer rings
-            ok = self.rules.earliest(b, t)
-            if ok > t:
-                due[AGENT] = ok
-                return
-            if not b.stages & _STAGE_BIT["agent"]:
-                self._stage(b, t, "agent")
-            b.n_agent += 1
-            self._cost(b, "agent", self._ring_cost)
-            if self._ring(b, t, "agent", b.p_new if b.rotated else b.p_agent):
-                b.pending = ("connect", t)
-                return  # due[AGENT] stays t: the account now waits for the clock
-            self._no_answer(b, t, due)
-            if b.state == "open":
-                due[AGENT] = self.schedule.agent(b, t)
-                if self.rotation and not b.rotated and b.consec_unanswered >= self.rotation:
-                    b.rotated = True
-                    self._stage(b, t, "number_rotation")
+            self._dial(b, t, due, AGENT)
             return
+        ag = self.sc.ladder.agent
         if b.pending[0] == "connect":  # answered: ask the pool for an agent
             booking = self.pool.book(t, ag.talk_minutes)
             if booking is None:  # no agent left before the horizon: the call is abandoned
@@ -552,7 +572,7 @@ class Model:
         if b.state != "open":
             return
         due[AGENT] = self.schedule.agent(b, t)
-        if ag.plan_offer and b.rs_call.random() < b.seg.plan_request_prob:
+        if ag.plan_offer and next(b.rs_call) < b.seg.plan_request_prob:
             self._grant_plan(b, t, due)
 
     def _cancel_agent_call(self, b: Borrower) -> None:
@@ -582,11 +602,7 @@ class Model:
         if b.in_plan:
             due[AGENCY] = INF
             return
-        if not self._call_allowed(b, t, due, AGENCY):
-            return
-        b.n_agency += 1
-        due[AGENCY] = self.schedule.agency(b, t)
-        self._call(b, t, due, "agency", b.p_agent, self.sc.ladder.agency.effect)
+        self._dial(b, t, due, AGENCY)
 
     # -- the emergency-contact stage
 
@@ -640,7 +656,7 @@ class Model:
         self.rec.daily["contact_calls"][self.rec.day_index(t)] += 1
         self._cost(b, "emergency_contact", sc.costs.contact_call)
         rs = b.rs_contact
-        answered = rs.random() < rel.answer_prob * b.seg.contact_answer_factor
+        answered = next(rs) < rel.answer_prob * b.seg.contact_answer_factor
         entry[3] -= 1
         entry[4] = t + ec.retry_days
         if not answered:
@@ -656,12 +672,12 @@ class Model:
         if details:
             b.n_tp_disclosures += 1
         warned = pc.warned_complaint_factor if entry[1] else 1.0
-        if rs.random() < rel.complaint_prob * warned * factor:
+        if next(rs) < rel.complaint_prob * warned * factor:
             self._complaint(b, t, "contact")
-        if rs.random() < b.seg.complaint_third_party * factor:
+        if next(rs) < b.seg.complaint_third_party * factor:
             self._complaint(b, t, "borrower")
         relay_p = rel.relay_prob * (pc.details_relay_factor if details else 1.0)
-        relayed = rs.random() < relay_p
+        relayed = next(rs) < relay_p
         if self.trace:
             self._event(b, t, "contact_call", "", "relayed" if relayed else "answered")
         if relayed:  # seed 000: the mother persuaded the student, who repaid
@@ -717,7 +733,7 @@ class Model:
             b.lost_state = 3
             self._stage(b, t, "field_visit")
             self._cost(b, "field_visit", lc.field_visit_cost)
-            if b.rs_platform.random() < lc.field_visit_success:
+            if next(b.rs_platform) < lc.field_visit_success:
                 if b.dark:
                     self._set_dark(b, t, due, False)
                 self._reached(b, t, due)
@@ -740,7 +756,7 @@ class Model:
             due[LITIGATION] = t + lc.litigation_days
         elif b.lit_state == 1:
             b.lit_state = 2
-            if b.rs_platform.random() < lc.litigation_success:
+            if next(b.rs_platform) < lc.litigation_success:
                 b.accrue(t, self.sc)
                 amount = round(lc.litigation_recovery * b.balance, 2)
                 self._receive_payment(b, t, amount, "enforcement")
@@ -782,7 +798,7 @@ class Model:
         """The borrower calls customer service on their own (seeds 000, 001)."""
         due[SERVICE] = t + self._exp(b, b.seg.service_contact_rate)
         self._reached(b, t, due)
-        if b.rs_life.random() < b.seg.plan_request_prob and self._grant_plan(b, t, due):
+        if next(b.rs_life) < b.seg.plan_request_prob and self._grant_plan(b, t, due):
             return
         self._contacted(b, t, due, 1.0)
 
@@ -812,7 +828,7 @@ class Model:
         """An instalment falls due: kept (paid) or broken (back to collections)."""
         pl = self.sc.ladder.plans
         if (
-            b.rs_plan.random()
+            next(b.rs_plan)
             < b.seg.plan_keep_prob * (b.seg.shock_ability_factor if b.in_shock else 1.0) ** 0.5
         ):
             b.plan_left -= 1

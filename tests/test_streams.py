@@ -14,7 +14,7 @@ from sim.streams import BLOCK, PURPOSES, Streams
 
 def _draws(streams: Streams, purpose: str, borrower: int, n: int) -> list[float]:
     s = streams.stream(purpose, borrower)
-    return [s.random() for _ in range(n)]
+    return [next(s) for _ in range(n)]
 
 
 def _n(purpose: str) -> int:
@@ -98,19 +98,19 @@ def test_a_borrowers_stream_ignores_other_borrowers_draws() -> None:
     st = Streams(11, 0)
     busy = st.stream("payment", 4)
     for _ in range(10 * PURPOSES["payment"]):  # a neighbour in the block reads many rows ahead
-        busy.random()
+        next(busy)
     s3 = st.stream("payment", 3)
     s_far = st.stream("payment", BLOCK + 3)
     got3, got_far = [], []
     for _ in range(n):  # interleaved with each other and with the neighbour
-        got3.append(s3.random())
-        busy.random()
-        got_far.append(s_far.random())
+        got3.append(next(s3))
+        next(busy)
+        got_far.append(next(s_far))
     assert got3 == alone[3]
     assert got_far == alone[BLOCK + 3]
     # and the neighbour's own sequence is unchanged by the interleaving
     again = Streams(11, 0).stream("payment", 4)
-    assert [again.random() for _ in range(n)] == alone[4]
+    assert [next(again) for _ in range(n)] == alone[4]
 
 
 def test_creation_order_does_not_matter() -> None:
@@ -118,7 +118,7 @@ def test_creation_order_does_not_matter() -> None:
     fwd = {b: forward.stream("life", b) for b in range(0, 2 * BLOCK, 97)}
     bwd = {b: backward.stream("life", b) for b in reversed(range(0, 2 * BLOCK, 97))}
     for b in fwd:
-        assert [fwd[b].random() for _ in range(30)] == [bwd[b].random() for _ in range(30)]
+        assert [next(fwd[b]) for _ in range(30)] == [next(bwd[b]) for _ in range(30)]
 
 
 def test_negative_seed_is_rejected() -> None:
