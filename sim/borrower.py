@@ -194,6 +194,11 @@ class Borrower:
         """Jump from escalation; pressure works whatever the willingness, not without money."""
         return self.seg.escalation_jump * effect * self.ability_now() * self.aging(t, gamma)
 
+    def jump_payment(self, size: float, t: float, kappa: float) -> float:
+        """Time of the first event of a new component ``size * exp(-kappa * (s - t))`` (days;
+        inf if it never fires): what a jump at ``t`` adds to the next repayment."""
+        return t + _first_event(size, kappa, -math.log(1.0 - next(self.rs_pay)))
+
     def sample_payment(self, t: float, kappa: float, gamma: float = 0.0) -> float:
         """Time of the next repayment after ``t`` (days; inf if it never comes).
 

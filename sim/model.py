@@ -314,12 +314,26 @@ class Model:
 
     def _contacted(self, b: Borrower, t: float, due: list[float], effect: float) -> None:
         """A reminder was read or a call answered: the repayment intensity jumps."""
-        b.jump(b.contact_jump(effect, t, self.gamma), t, self.kappa)
-        self._repay_time(b, t, due)
+        self._excite(b, t, due, b.contact_jump(effect, t, self.gamma))
 
     def _escalated(self, b: Borrower, t: float, due: list[float], effect: float) -> None:
-        b.jump(b.escalation_jump(effect, t, self.gamma), t, self.kappa)
-        self._repay_time(b, t, due)
+        """Escalation (emergency contact relayed, field visit, court summons) raises the
+        intensity."""
+        self._excite(b, t, due, b.escalation_jump(effect, t, self.gamma))
+
+    def _excite(self, b: Borrower, t: float, due: list[float], size: float) -> None:
+        """Raise the excess repayment intensity by ``size`` (per day) at ``t``.
+
+        The intensity is a sum of independent Poisson components, and the next repayment
+        already drawn is still exact given that none came before ``t``; the jump adds one
+        more component, decaying at ``kappa``, so the next repayment is the earlier of the
+        two (:meth:`Borrower.jump_payment`). One draw instead of re-drawing everything.
+        """
+        b.jump(size, t, self.kappa)
+        if not b.in_plan and size > 0:
+            nxt = b.jump_payment(size, t, self.kappa)
+            if nxt < due[PAY]:
+                due[PAY] = nxt
 
     def _receive_payment(self, b: Borrower, t: float, amount: float, detail: str) -> float:
         b.accrue(t, self.sc)
@@ -360,6 +374,9 @@ class Model:
         for m, bal, paid in b.months:
             rows.append((b.bid, m, bal, paid, end - (b.entered + 30.0 * m)))
         self.finished.append(b)
+        # The account draws nothing more: dropping its streams lets their blocks be freed.
+        b.rs_pay = b.rs_call = b.rs_msg = b.rs_life = b.rs_contact = b.rs_platform = None
+        b.rs_plan = None
         if self._progress is not None and len(self.finished) >= self._next_report:
             # Report every 0.5% of accounts: simulated days would be a poor measure of work,
             # since an account runs ahead of the clock until it meets the agent pool.
@@ -378,55 +395,11 @@ class Model:
         if not self.rules.in_hours(t):
             self.rec.calls_outside_hours += 1
 
-    def _ring(self, b: Borrower, t: float, channel: str, p: float) -> bool:
-        """A call attempt to the borrower at ``t`` with base answer probability ``p``.
-
-        Counts it against the caps and in the daily series, applies call fatigue (recent
-        calls, decayed) to the answer probability, and may draw a complaint, more likely when
-        calls pile up. Returns whether the borrower answers. This is the engine's hot path,
-        shared by robot, agent and agency calls, so it is written flat.
-        """
-        tod = t - int(t)
-        hours = self._hours
-        if not hours[0] - EPS <= tod < hours[1]:  # independent check of the calling hours
-            self.rec.calls_outside_hours += 1
-        seg = b.seg
-        pressure = b.recent * math.exp((b.recent_t - t) / self.memory)
-        answered = False
-        dark = b.dark
-        if not dark:
-            rs = b.rs_call
-            answered = next(rs) < p * math.exp(-seg.fatigue * pressure)
-            cp = seg.complaint_per_call
-            if cp > 0 and next(rs) < cp * (1.0 + self.call_pressure * pressure):
-                self._complaint(b, t, "borrower")
-        b.recent = pressure + 1.0
-        b.recent_t = t
-        self.rules.record(b, t, answered)
-        day = int(t)
-        self._calls_by_day[channel][day if day < self.days else self.days] += 1
-        if self.trace:
-            detail = "answered" if answered else ("unreachable" if dark else "unanswered")
-            self._event(b, t, "call", channel, detail)
-        return answered
-
     def _conversation(self, b: Borrower, t: float, due: list[float], effect: float) -> None:
         """The borrower is on the line: reached, and the repayment intensity jumps."""
         b.n_answered += 1
         self._reached(b, t, due)
         self._contacted(b, t, due, effect)
-
-    def _no_answer(self, b: Borrower, t: float, due: list[float]) -> None:
-        """One more consecutive unanswered call: the emergency-contact trigger may fire."""
-        b.consec_unanswered += 1
-        # Cheap pre-check: without N consecutive declines no trigger mode can fire here (the
-        # day-X part of "either" fires from the agenda on day X itself).
-        if (
-            b.consec_unanswered >= self._ec_declines
-            and not b.ec_state
-            and emergency_contact_due(self.sc.ladder, b, t, True)
-        ):
-            self._start_ec(b, t, due)
 
     # ------------------------------------------------------------------ handlers
 
@@ -483,20 +456,28 @@ class Model:
     def _dial(self, b: Borrower, t: float, due: list[float], kind: int) -> None:
         """Call attempts on one channel (ROBOT, AGENT or AGENCY), starting with the one due now.
 
+        An attempt is allowed by the contact rules (else it moves to the first moment they
+        allow), counted against the caps and in the daily series, and answered with the
+        channel's probability damped by call fatigue (recent calls, decayed); it may draw a
+        complaint, more likely when calls pile up. Robot and agency calls take effect at once;
+        an answered agent call needs the shared agent pool, so it is left pending
+        (``b.pending = ("connect", t)``) for :meth:`_on_agent` to serve when the clock reaches
+        it (the predictive dialer).
+
         Unanswered attempts are most of an unpaid account's life, so they run here in a row,
         without going back to :meth:`account`, for as long as the next attempt on this channel
-        is also the account's next step (the same test :meth:`account` makes, ties included);
-        each attempt still counts as one step. The run stops at an answered call, at anything
-        else falling due first, and at the horizon. An attempt the contact rules forbid is
-        moved to the first moment they allow.
-
-        Robot and agency calls take effect at once. An answered agent call needs the shared
-        agent pool, so it is left pending (``b.pending = ("connect", t)``) for
-        :meth:`_on_agent` to serve when the clock reaches it (the predictive dialer).
+        is also the account's next step (the test :meth:`account` makes, ties included); each
+        attempt still counts as one step. This is the engine's hot path, so it is written flat.
         """
         channel, stage_bit, cost, effect, next_time = self._dialers[kind]
-        earliest, ring, horizon = self.rules.earliest, self._ring, self.horizon
-        costs = self.rec.costs
+        earliest, record = self.rules.earliest, self.rules.record
+        horizon, last_day, memory = self.horizon, self.days, self.memory
+        lo, hi = self._hours[0] - EPS, self._hours[1]
+        by_day = self._calls_by_day[channel]
+        costs, trace = self.rec.costs, self.trace
+        seg = b.seg
+        fatigue, cp, cp_pressure = seg.fatigue, seg.complaint_per_call, self.call_pressure
+        rs = b.rs_call
         while True:
             ok = earliest(b, t)
             if ok > t:
@@ -518,13 +499,44 @@ class Model:
                 if cost:
                     costs[channel] += cost
                     b.cost += cost
-                if ring(b, t, channel, p):
+                day = int(t)
+                if not lo <= t - day < hi:  # independent check of the calling hours
+                    self.rec.calls_outside_hours += 1
+                by_day[day if day < last_day else last_day] += 1
+                pressure = b.recent * math.exp((b.recent_t - t) / memory)
+                b.recent = pressure + 1.0
+                b.recent_t = t
+                answered = False
+                if not b.dark:
+                    # One uniform decides both the answer and the complaint: given u < pa,
+                    # u / pa is again uniform on [0, 1) and independent of the answer (and
+                    # likewise (u - pa) / (1 - pa) given u >= pa). Half the draws per call.
+                    u = next(rs)
+                    pa = p * math.exp(-fatigue * pressure)
+                    answered = u < pa
+                    if cp > 0:
+                        v = u / pa if answered else (u - pa) / (1.0 - pa)
+                        if v < cp * (1.0 + cp_pressure * pressure):
+                            self._complaint(b, t, "borrower")
+                record(b, t, answered)
+                if trace:
+                    detail = "answered" if answered else "unreachable" if b.dark else "unanswered"
+                    self._event(b, t, "call", channel, detail)
+                if answered:
                     if kind == AGENT:
                         b.pending = ("connect", t)  # due[AGENT] stays t: wait for the clock
                     else:
                         self._conversation(b, t, due, effect)
                     return
-                self._no_answer(b, t, due)
+                b.consec_unanswered += 1
+                # Cheap pre-check: without N consecutive declines no trigger mode can fire
+                # here (the day-X part of "either" fires from the agenda on day X itself).
+                if (
+                    b.consec_unanswered >= self._ec_declines
+                    and not b.ec_state
+                    and emergency_contact_due(self.sc.ladder, b, t, True)
+                ):
+                    self._start_ec(b, t, due)
                 if kind == AGENT:
                     due[AGENT] = next_time(b, t)
                     if self.rotation and not b.rotated and b.consec_unanswered >= self.rotation:
@@ -703,7 +715,9 @@ class Model:
             b.willingness_mult *= m.report_willingness
             due[MEASURE] = INF
         b.measure_step += 1
-        self._escalated(b, t, due, m.effect)
+        # The baseline intensity changed too, so the next repayment is drawn afresh.
+        b.jump(b.escalation_jump(m.effect, t, self.gamma), t, self.kappa)
+        self._repay_time(b, t, due)
 
     def _on_lost(self, b: Borrower, t: float, due: list[float]) -> None:
         lc = self.sc.ladder.lost_contact

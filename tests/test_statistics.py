@@ -158,3 +158,33 @@ def test_read_and_answer_probabilities_with_call_fatigue() -> None:
     pressure = [0.0, math.exp(-1 / memory), math.exp(-1 / memory) + math.exp(-2 / memory)]
     for i, pr in enumerate(pressure):
         _within(answered[k == i].mean(), p * math.exp(-fatigue * pr), n)
+
+
+def test_a_complaint_after_a_call_is_independent_of_the_answer() -> None:
+    """One uniform decides both whether a call is answered and whether it draws a complaint;
+    the two must still be independent: P(complaint) = complaint_per_call whether the call was
+    answered or not (first call, so no call pressure)."""
+    p, cp, n = 0.4, 0.25, 20_000
+    sc = scenario(
+        QUIET,
+        seg(robot_answer=p, fatigue=0.0, base_intensity=0.0, complaint_per_call=cp),
+        {
+            "population.borrowers": n,
+            "population.trait_spread": 0.0,
+            "ladder.robot.enabled": True,
+            "ladder.robot.start_day": 1.0,
+            "ladder.robot.end_day": 1.0,
+            "ladder.robot.calls_per_day": 1,
+        },
+        days=3,
+    )
+    ev = simulate(sc, 105, trace=True).events
+    calls = ev[ev["kind"] == "call"].set_index("borrower_id")
+    assert len(calls) == n
+    complained = ev[(ev["kind"] == "complaint") & (ev["channel"] == "borrower")]["borrower_id"]
+    answered = calls["detail"] == "answered"
+    did = calls.index.isin(complained)
+    _within(answered.mean(), p, n)
+    n_yes, n_no = int(answered.sum()), int((~answered).sum())
+    _within(did[answered.to_numpy()].mean(), cp, n_yes)
+    _within(did[~answered.to_numpy()].mean(), cp, n_no)
