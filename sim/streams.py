@@ -17,7 +17,7 @@ from a counter-based generator (Philox) keyed by (replication, purpose, borrower
 at a time. ``K`` is sized so that about nine borrowers in ten never need their own generator.
 Borrower i's k-th draw for a purpose is a fixed function of (seed, replication, purpose, i, k).
 
-Memory: a block is kept only while some borrower's stream still reads its row (the engine
+Memory: a block is kept only while some borrower's stream still holds its row (the engine
 drops a borrower's streams when the account closes), so a run of a million borrowers holds
 the blocks of the accounts still open, not of all of them.
 """
@@ -63,10 +63,10 @@ class Streams:
             raise ValueError(f"seed must be >= 0, got {seed}")
         self.seed = int(seed)
         self.replication = int(replication)
-        # Weak: a block lives while some borrower still reads its row (see block_row).
-        self._blocks: weakref.WeakValueDictionary[tuple[int, int], np.ndarray] = (
-            weakref.WeakValueDictionary()
-        )
+        # Weak references: a block lives while some borrower's stream holds its row; and the
+        # block used last for each purpose is held, as borrowers mostly start in id order.
+        self._blocks: dict[tuple[int, int], weakref.ref[np.ndarray]] = {}
+        self._last: dict[int, tuple[int, np.ndarray]] = {}
         self._overflow_keys: np.ndarray | None = None
         self._philox = np.random.Philox(key=0)
         self._philox_gen = np.random.Generator(self._philox)
@@ -90,15 +90,21 @@ class Streams:
     def block_row(self, pid: int, borrower: int) -> memoryview:
         """The first ``K`` draws of (purpose ``pid``, ``borrower``), from its block.
 
-        A view into the block (iterating it gives Python floats), so the block stays in
-        memory while some borrower's stream still reads its row and is freed after; a
-        borrower who starts drawing later gets the block drawn again, identically.
+        A view into the block (iterating it gives Python floats). The borrowers' streams
+        hold the block; this object keeps only a weak reference (and the block it used last
+        for the purpose), so a block is freed once no open account reads it. A row asked for
+        after that gets the block drawn again, identically.
         """
         b, row = divmod(borrower, BLOCK)
-        block = self._blocks.get((pid, b))
+        last = self._last.get(pid)
+        if last is not None and last[0] == b:
+            return memoryview(last[1][row])
+        ref = self._blocks.get((pid, b))
+        block = None if ref is None else ref()
         if block is None:
             block = np.random.default_rng(self._seq(2, pid, b)).random((BLOCK, _SIZES[pid]))
-            self._blocks[(pid, b)] = block
+            self._blocks[(pid, b)] = weakref.ref(block)
+        self._last[pid] = (b, block)
         return memoryview(block[row])
 
     def overflow(self, pid: int, borrower: int, chunk: int) -> memoryview:
