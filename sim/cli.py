@@ -1,4 +1,5 @@
-"""Command line: ``overdue run SCENARIO ...`` and ``overdue reference``.
+"""Command line: ``overdue run SCENARIO ...``, ``overdue compare SCENARIO SCENARIO ...`` and
+``overdue reference``.
 
 Exit codes: 0 success, 1 the run failed while writing, 2 a bad scenario or argument (nothing
 is written), 130 interrupted (nothing partial is left behind).
@@ -9,13 +10,26 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import textwrap
 import tomllib
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.spec import ScenarioError
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
+# Mirrors of sim.replications' defaults (importing it here would load the engine for every
+# command, including `reference`); a test checks they agree.
+DEFAULT_REPS = 30
+DEFAULT_PRECISION = 0.05
+DEFAULT_MAX_REPS = 200
+DEFAULT_BEST_ON = "money.net_recovery"
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -50,21 +64,41 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="simulate one scenario and write a run directory")
     run.add_argument("scenario", type=Path, metavar="SCENARIO", help="scenario TOML file")
-    run.add_argument("--borrowers", type=int, metavar="N", help="set population.borrowers")
-    run.add_argument("--seed", type=int, metavar="S", help="root seed (default: the scenario's)")
-    run.add_argument("--days", type=float, metavar="D", help="set days (the horizon)")
+    _scenario_options(run)
     run.add_argument("--out", type=Path, metavar="DIR", help="run directory (results/NAME)")
     run.add_argument("--trace", action="store_true", help="also write events.parquet")
-    run.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        dest="overrides",
-        help="override a key by dotted path; VALUE is TOML (a bare word is taken as a string)",
-    )
+    _replication_options(run, default_reps="1")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
+
+    cmp = sub.add_parser(
+        "compare", help="replicate scenarios with common random numbers and compare them"
+    )
+    cmp.add_argument(
+        "scenarios",
+        type=Path,
+        nargs="+",
+        metavar="SCENARIO",
+        help="scenario TOML files; the first is the champion",
+    )
+    _scenario_options(cmp)
+    cmp.add_argument(
+        "--out", type=Path, metavar="DIR", help="output directory (results/compare-NAMES)"
+    )
+    _replication_options(cmp, default_reps=str(DEFAULT_REPS))
+    cmp.add_argument(
+        "--best-on",
+        default=DEFAULT_BEST_ON,
+        metavar="METRIC",
+        help=f"metric on which to select the best policy (default {DEFAULT_BEST_ON})",
+    )
+    cmp.add_argument(
+        "--direction",
+        choices=("max", "min"),
+        help="whether higher or lower is better on --best-on (default: the metric's)",
+    )
+    cmp.add_argument("--quiet", action="store_true", help="no progress bar")
+    cmp.set_defaults(func=cmd_compare)
 
     ref = sub.add_parser("reference", help="print or write docs/scenario_reference.md")
     mode = ref.add_mutually_exclusive_group()
@@ -73,6 +107,48 @@ def _parser() -> argparse.ArgumentParser:
     ref.add_argument("--path", type=Path, help="file to write or check (default: docs/...)")
     ref.set_defaults(func=cmd_reference)
     return parser
+
+
+def _scenario_options(parser: argparse.ArgumentParser) -> None:
+    """--borrowers, --seed, --days and --set: overrides of the scenario(s)."""
+    parser.add_argument("--borrowers", type=int, metavar="N", help="set population.borrowers")
+    parser.add_argument(
+        "--seed", type=int, metavar="S", help="root seed (default: the (first) scenario's)"
+    )
+    parser.add_argument("--days", type=float, metavar="D", help="set days (the horizon)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="overrides",
+        help="override a key by dotted path; VALUE is TOML (a bare word is taken as a string)",
+    )
+
+
+def _replication_options(parser: argparse.ArgumentParser, default_reps: str) -> None:
+    """--reps, --precision, --max-reps and --workers."""
+    parser.add_argument(
+        "--reps",
+        default=default_reps,
+        metavar="N|auto",
+        help=f"replications (default {default_reps}); 'auto': until --precision is reached",
+    )
+    parser.add_argument(
+        "--precision",
+        type=float,
+        metavar="P",
+        help=f"with --reps auto: CI half-width within P x estimate (default {DEFAULT_PRECISION})",
+    )
+    parser.add_argument(
+        "--max-reps",
+        type=int,
+        metavar="M",
+        help=f"with --reps auto: at most M replications (default {DEFAULT_MAX_REPS})",
+    )
+    parser.add_argument(
+        "--workers", type=int, metavar="N", help="worker processes (default: all cores)"
+    )
 
 
 # --------------------------------------------------------------------------- run
@@ -110,17 +186,32 @@ def default_out_dir(name: str) -> Path:
     return Path("results") / name
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """Validate everything, simulate, then write the run directory atomically."""
+def _checked_out_dir(out: Path | None, default_name: str) -> Path:
+    """``--out`` (or ``results/<default_name>``), refused if it holds anything but output."""
     from sim.rundir import RunDirError, check_out_dir
-    from sim.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario, build_overrides(args))
-    out_dir = args.out if args.out is not None else default_out_dir(scenario.name)
+    out_dir = out if out is not None else default_out_dir(default_name)
     try:
         check_out_dir(out_dir)
     except RunDirError as exc:
         raise UsageError(f"--out: {exc}") from None
+    return out_dir
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Validate everything, simulate, then write the run directory atomically.
+
+    With ``--reps`` other than 1, run replications instead (:func:`_run_replications`).
+    """
+    from sim.scenario import load_scenario
+
+    plan = _replication_plan(args)
+    if plan["reps"] != 1 and args.trace:
+        raise UsageError("--trace: only with --reps 1 (a single run directory)")
+    scenario = load_scenario(args.scenario, build_overrides(args))
+    out_dir = _checked_out_dir(args.out, scenario.name)
+    if plan["reps"] != 1:
+        return _run_replications(args, scenario, out_dir, plan)
 
     from sim import metrics, model
     from sim.rundir import write_run
@@ -129,26 +220,159 @@ def cmd_run(args: argparse.Namespace) -> int:
     with _progress_bar(scenario.population.borrowers, quiet=args.quiet) as progress:
         records = model.simulate(scenario, seed, trace=args.trace, progress=progress)
     summary = metrics.summarize(records, scenario)
-    try:
-        path = write_run(out_dir, records, summary, scenario, seed)
-    except (OSError, RunDirError) as exc:
-        _error(f"--out: cannot write {out_dir}: {exc}")
+    path = _write(out_dir, lambda: write_run(out_dir, records, summary, scenario, seed))
+    if path is None:
         return EXIT_FAILED
     print(metrics.format_summary(summary))
     print(f"run directory: {path}")
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------- replications
+
+
+def _replication_plan(args: argparse.Namespace) -> dict[str, Any]:
+    """--reps, --precision, --max-reps and --workers, checked (UsageError names the option)."""
+    from sim import replications as rp
+
+    try:
+        reps = rp.check_reps(args.reps, "--reps")
+        for option, value in (("--precision", args.precision), ("--max-reps", args.max_reps)):
+            if value is not None and reps != "auto":
+                raise ValueError(f"{option}: only with --reps auto")
+        precision = DEFAULT_PRECISION if args.precision is None else args.precision
+        max_reps = DEFAULT_MAX_REPS if args.max_reps is None else args.max_reps
+        return {
+            "reps": reps,
+            "precision": rp.check_precision(precision, "--precision"),
+            "max_reps": rp.check_max_reps(max_reps, "--max-reps"),
+            "workers": rp.check_workers(args.workers, "--workers"),
+        }
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _replicate(
+    args: argparse.Namespace, plan: dict[str, Any], run: Callable[..., Any], total: int
+) -> Any:
+    """``run(reps=..., progress=...)`` under a progress bar; warnings printed as one line."""
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        _progress_bar(total, args.quiet, unit="replication", desc="replications") as progress,
+    ):
+        warnings.simplefilter("always")
+        result = run(
+            reps=plan["reps"],
+            precision=plan["precision"],
+            max_reps=plan["max_reps"],
+            workers=plan["workers"],
+            progress=progress,
+        )
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    return result
+
+
+def _print_auto_note(plan: dict[str, Any], reps: int) -> None:
+    """With --reps auto, how many replications were run and to what target."""
+    if plan["reps"] == "auto":
+        note = (
+            f"--reps auto: {reps} replications (target: every headline metric's 95% CI "
+            f"half-width within {100 * plan['precision']:g}% of its estimate or its floor; "
+            f"cap {plan['max_reps']})"
+        )
+        print(textwrap.fill(note, 100))
+
+
+def _write(out_dir: Path, write: Callable[[], Path]) -> Path | None:
+    """``write()``; on failure print the error and return None."""
+    from sim.rundir import RunDirError
+
+    try:
+        return write()
+    except (OSError, RunDirError) as exc:
+        _error(f"--out: cannot write {out_dir}: {exc}")
+        return None
+
+
+def _run_replications(
+    args: argparse.Namespace, scenario: Scenario, out_dir: Path, plan: dict[str, Any]
+) -> int:
+    """``run --reps N``: replications of one scenario, written as a replication directory
+    (replications.parquet, estimates.parquet/.csv, manifest.json)."""
+    from sim import replications as rp
+
+    total = plan["reps"] if plan["reps"] != "auto" else rp.AUTO_START
+    df = _replicate(args, plan, partial(rp.run_replications, scenario), total)
+    table = rp.estimates_table(df)
+    doc = rp.manifest(
+        "replications", [scenario], [args.scenario], df,
+        overrides=build_overrides(args), **plan,
+    )  # fmt: skip
+    path = _write(out_dir, lambda: rp.write_results(out_dir, df, {"estimates": table}, doc))
+    if path is None:
+        return EXIT_FAILED
+    reps = int(df["replication"].nunique())
+    title = f"{scenario.name}: {reps} replications, root seed {scenario.seed}"
+    print(rp.format_table(table, title))
+    _print_auto_note(plan, reps)
+    print(f"output directory: {path}")
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Validate everything, replicate every scenario with common random numbers, compare them
+    with the first, then write the output directory atomically."""
+    from sim import replications as rp
+    from sim.scenario import load_scenario
+
+    plan = _replication_plan(args)
+    if len(args.scenarios) < 2:
+        raise UsageError("SCENARIO: compare needs at least two scenarios (champion first)")
+    try:
+        rp.check_metric(args.best_on, args.direction, "--best-on")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    overrides = build_overrides(args)
+    scenarios = [load_scenario(path, overrides) for path in args.scenarios]
+    names = [s.name for s in scenarios]
+    if len(set(names)) < len(names):
+        raise UsageError(f"SCENARIO: scenario names must differ, got {', '.join(names)}")
+    out_dir = _checked_out_dir(args.out, "compare-" + "-".join(names))
+
+    total = len(scenarios) * (plan["reps"] if plan["reps"] != "auto" else rp.AUTO_START)
+    run = partial(rp.compare, scenarios, best_on=args.best_on, direction=args.direction)
+    result = _replicate(args, plan, run, total)
+    doc = rp.manifest(
+        "compare", result.scenarios, args.scenarios, result.replications,
+        overrides=overrides, selection=result.selection, **plan,
+    )  # fmt: skip
+    tables = {"comparison": result.table}
+    path = _write(out_dir, lambda: rp.write_results(out_dir, result.replications, tables, doc))
+    if path is None:
+        return EXIT_FAILED
+    print(result.format())
+    _print_auto_note(plan, result.reps)
+    print(f"output directory: {path}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- progress
+
+
 @contextmanager
-def _progress_bar(accounts: int, quiet: bool) -> Iterator[Callable[[int, int], None]]:
-    """A tqdm bar over accounts finished, on stderr; silent for short runs and with --quiet."""
+def _progress_bar(
+    total: int, quiet: bool, unit: str = "account", desc: str = "simulating"
+) -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar over ``total`` units done (accounts finished, or replications), on stderr;
+    silent for short runs and with --quiet. The total may grow while running."""
     from tqdm import tqdm
 
     bar = tqdm(
-        total=accounts,
-        unit="account",
-        unit_scale=True,
-        desc="simulating",
+        total=total,
+        unit=unit,
+        unit_scale=unit == "account",
+        desc=desc,
         file=sys.stderr,
         delay=2,
         disable=True if quiet else None,  # None: off when stderr is not a terminal
@@ -156,6 +380,9 @@ def _progress_bar(accounts: int, quiet: bool) -> Iterator[Callable[[int, int], N
     )
 
     def update(done: int, total: int) -> None:
+        if total != bar.total:
+            bar.total = total
+            bar.refresh()
         step = min(done, total) - bar.n
         if step > 0:
             bar.update(step)

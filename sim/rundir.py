@@ -9,7 +9,8 @@ here depends on the clock, the host or the output path.
 Atomicity: everything is written into a hidden sibling directory ``.{name}.tmp-<pid>`` and
 renamed into place only when complete. An existing run directory is renamed aside first and
 deleted after the new one is in place, so an interruption never leaves a half-written
-``out_dir``.
+``out_dir``. :func:`write_atomically` does this for any directory of outputs (the
+replication and comparison directories of :mod:`sim.replications` use it too).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,9 @@ from sim.records import Records
 from sim.scenario import Scenario
 
 SUMMARY = "summary.json"
+MANIFEST = "manifest.json"
+MARKERS = (SUMMARY, MANIFEST)
+"""Files that mark a directory as overdue's output, which may be replaced by a new run."""
 TABLES = ("outcomes", "daily", "monthly", "events")
 
 
@@ -38,7 +43,8 @@ class RunDirError(ValueError):
 
 
 def check_out_dir(out_dir: Path) -> None:
-    """Refuse to replace anything but an empty directory or an earlier run directory.
+    """Refuse to replace anything but an empty directory or an earlier output of overdue
+    (a run, replication or comparison directory: one holding a file of :data:`MARKERS`).
 
     Guards against ``--out .`` or ``--out ~`` deleting unrelated files.
     """
@@ -47,17 +53,21 @@ def check_out_dir(out_dir: Path) -> None:
         return
     if not out_dir.is_dir():
         raise RunDirError(f"{out_dir} exists and is not a directory")
-    if (out_dir / SUMMARY).is_file() or not any(out_dir.iterdir()):
+    if any((out_dir / m).is_file() for m in MARKERS) or not any(out_dir.iterdir()):
         return
     raise RunDirError(
-        f"{out_dir} exists and is not a run directory (no {SUMMARY}); refusing to replace it"
+        f"{out_dir} exists and is not a run directory (no {' or '.join(MARKERS)}); "
+        "refusing to replace it"
     )
 
 
-def write_run(
-    out_dir: Path, records: Records, summary: dict[str, Any], scenario: Scenario, seed: int
-) -> Path:
-    """Write one replication to ``out_dir`` atomically and return ``out_dir``."""
+def write_atomically(out_dir: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` to fill a fresh temporary sibling of ``out_dir``, then put it in
+    place of ``out_dir`` in one rename; return ``out_dir`` (absolute).
+
+    ``out_dir`` is checked with :func:`check_out_dir` first. On any error or interruption
+    the temporary directory is removed and ``out_dir`` is left as it was.
+    """
     out_dir = Path(out_dir).absolute()
     check_out_dir(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -66,13 +76,22 @@ def write_run(
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
-        _write_contents(tmp, records, summary, scenario, seed)
+        write(tmp)
         _fsync_tree(tmp)
         _swap_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
+
+
+def write_run(
+    out_dir: Path, records: Records, summary: dict[str, Any], scenario: Scenario, seed: int
+) -> Path:
+    """Write one replication to ``out_dir`` atomically and return ``out_dir``."""
+    return write_atomically(
+        out_dir, lambda tmp: _write_contents(tmp, records, summary, scenario, seed)
+    )
 
 
 def read_run(out_dir: Path) -> dict[str, Any]:
@@ -115,19 +134,22 @@ def _write_contents(
     _write_parquet(records.monthly, tmp / "monthly.parquet")
     if records.events is not None:
         _write_parquet(records.events, tmp / "events.parquet")
-    text = json.dumps(
-        summary_document(records, summary, scenario, seed),
-        indent=2,
-        allow_nan=False,
-        ensure_ascii=False,
-    )
-    (tmp / SUMMARY).write_text(text + "\n", encoding="utf-8")
+    write_json(summary_document(records, summary, scenario, seed), tmp / SUMMARY)
 
 
-def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+def write_parquet(df: pd.DataFrame, path: Path) -> None:
     """Deterministic parquet: no timestamps, fixed compression, a RangeIndex is not stored."""
     table = pa.Table.from_pandas(df, preserve_index=None)
     pq.write_table(table, path, compression="snappy")
+
+
+_write_parquet = write_parquet  # the name the run writer calls (a test patches it)
+
+
+def write_json(doc: dict[str, Any], path: Path) -> None:
+    """Indented UTF-8 JSON with a final newline; NaN is refused (use None)."""
+    text = json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False)
+    path.write_text(text + "\n", encoding="utf-8")
 
 
 def _fsync_tree(directory: Path) -> None:

@@ -275,3 +275,104 @@ def test_ctrl_c_while_writing_keeps_the_previous_run(
     assert main(["run", BASELINE, *TINY, "--seed", "8", "--out", str(out)]) == 130
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert _leftovers(tmp_path) == []
+
+
+# --------------------------------------------------------------------------- replications
+
+
+DAY14 = str(ROOT / "scenarios" / "day14.toml")
+REPS_SMALL = ["--borrowers", "200", "--days", "30", "--seed", "7", "--quiet", "--workers", "1"]
+
+
+def test_compare_writes_the_output_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cmp1"
+    assert main(["compare", BASELINE, DAY14, "--reps", "3", *REPS_SMALL, "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "comparison.csv",
+        "comparison.parquet",
+        "manifest.json",
+        "replications.parquet",
+    ]
+    reps = pd.read_parquet(out / "replications.parquet")
+    assert set(reps["scenario"]) == {"baseline", "day14"}
+    assert sorted(set(reps["replication"])) == [0, 1, 2]
+    table = pd.read_csv(out / "comparison.csv")
+    assert set(table["role"]) == {"champion", "challenger"}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["root_seed"] == 7 and manifest["replications"] == 3
+    assert manifest["overrides"]["population.borrowers"] == 200
+    printed = capsys.readouterr().out
+    assert "diff vs baseline" in printed and "Best on money.net_recovery" in printed
+    assert f"output directory: {out}" in printed
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--reps", "0"], "--reps"),
+        (["--reps", "-3"], "--reps"),
+        (["--reps", "some"], "--reps"),
+        (["--reps", "auto", "--precision", "2"], "--precision"),
+        (["--reps", "3", "--precision", "0.1"], "--precision"),
+        (["--reps", "auto", "--max-reps", "1"], "--max-reps"),
+        (["--workers", "0"], "--workers"),
+        (["--best-on", "happiness"], "--best-on"),
+        (["--set", "ladder.fax=1"], "ladder.fax"),
+    ],
+)
+def test_compare_bad_argument_exits_2_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], option: str
+) -> None:
+    out = tmp_path / "cmp"
+    assert main(["compare", BASELINE, DAY14, *args, "--quiet", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {option}: ") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_compare_needs_two_distinct_scenarios(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cmp"
+    assert main(["compare", BASELINE, "--quiet", "--out", str(out)]) == 2
+    assert "at least two" in capsys.readouterr().err
+    assert main(["compare", BASELINE, BASELINE, "--quiet", "--out", str(out)]) == 2
+    assert "names must differ" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_run_with_reps_writes_a_replication_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "reps"
+    assert main(["run", BASELINE, "--reps", "3", *REPS_SMALL, "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "estimates.csv",
+        "estimates.parquet",
+        "manifest.json",
+        "replications.parquet",
+    ]
+    est = pd.read_parquet(out / "estimates.parquet")
+    assert (est["n"] == 3).all() and set(est["scenario"]) == {"baseline"}
+    printed = capsys.readouterr().out
+    assert "baseline: 3 replications, root seed 7" in printed
+    # an earlier single run in the same directory is replaced, and vice versa
+    assert main(["run", BASELINE, *TINY, "--out", str(out)]) == 0
+    assert (out / "summary.json").is_file() and not (out / "manifest.json").exists()
+
+
+def test_run_reps_with_trace_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "reps"
+    assert main(["run", BASELINE, "--reps", "3", "--trace", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.startswith("error: --trace: ")
+    assert not out.exists()
+
+
+def test_cli_defaults_mirror_the_library() -> None:
+    from sim import cli, replications
+
+    for name in ("DEFAULT_REPS", "DEFAULT_PRECISION", "DEFAULT_MAX_REPS", "DEFAULT_BEST_ON"):
+        assert getattr(cli, name) == getattr(replications, name)
