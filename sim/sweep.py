@@ -1,0 +1,496 @@
+"""Parameter sweeps: the sweep file, its validation, and the experiment designs.
+
+A sweep file (TOML, ``scenarios/sweeps/``) names a base scenario, the parameters to vary by
+their dotted key path (the paths of the scenario file, see ``docs/scenario_reference.md``),
+their values or ranges, a design, replications per point and the metrics of interest. It is
+inert: :func:`load_sweep` validates it into a :class:`Sweep` (every design point is built into
+a scenario, so a bad value fails here, naming its key path, before anything runs) and
+:func:`design_points` lays out the points. :mod:`sim.sweep_run` runs them and
+:mod:`sim.sweep_report` analyses the results. The format is documented in
+``docs/sweeps.md``.
+
+Designs:
+
+* ``grid`` — every combination of every parameter's levels (``values``, ``cases``, or
+  ``num`` evenly spaced levels from ``low`` to ``high``), the first parameter varying slowest.
+* ``lhs`` — ``n`` points of a Latin hypercube (``scipy.stats.qmc``, seeded): each range is cut
+  into ``n`` equal strata and every stratum is sampled exactly once.
+* ``grid_x_lhs`` — the ``policy`` parameters on a grid, crossed with ``n`` Latin-hypercube
+  samples of the ``uncertainty`` parameters; every policy meets the same ``n`` futures, as in
+  exploratory modelling (policy x scenario).
+* ``sobol`` — Saltelli's sampling for Sobol' indices (SALib, ``n`` base samples, a power of
+  two): ``n (d + 2)`` points for ``d`` parameters.
+* ``morris`` — Morris elementary-effects trajectories (SALib): ``trajectories (d + 1)`` points.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.replications import METRIC_BY_NAME, METRICS
+from sim.scenario import Scenario, build_scenario, load_scenario, set_path, to_dict
+from sim.spec import ScenarioError
+
+DESIGNS = ("grid", "lhs", "grid_x_lhs", "sobol", "morris")
+ROLES = ("policy", "uncertainty")
+DEFAULT_METRICS = (
+    "money.recovery_rate",
+    "money.net_recovery",
+    "funnel.emergency_contact",
+    "harm.complaints_per_1000",
+    "harm.third_party_disclosures",
+)
+
+_TOP_KEYS = {
+    "name", "description", "base", "seed", "replications", "metrics", "set", "design",
+    "parameters", "save_summaries",
+}  # fmt: skip
+_PARAM_KEYS = {"name", "key", "role", "values", "low", "high", "num", "integer", "log", "cases"}
+_DESIGN_KEYS = {
+    "grid": {"kind"},
+    "lhs": {"kind", "n", "seed"},
+    "grid_x_lhs": {"kind", "n", "seed"},
+    "sobol": {"kind", "n", "seed", "second_order"},
+    "morris": {"kind", "trajectories", "levels", "seed"},
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One swept parameter: a dotted key with values or a range, or named ``cases``.
+
+    ``cases`` maps a case name to a set of dotted-key assignments made together (e.g. the
+    emergency-contact trigger "after 3 declines" sets the trigger mode and the count).
+    ``role`` is ``policy`` (a lever the lender controls) or ``uncertainty`` (how borrowers
+    behave); it matters for ``grid_x_lhs`` and the EMA export.
+    """
+
+    name: str
+    key: str | None = None
+    role: str = "policy"
+    values: tuple[Any, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    num: int | None = None
+    integer: bool = False
+    log: bool = False
+    cases: dict[str, dict[str, Any]] | None = None
+
+    @property
+    def is_range(self) -> bool:
+        return self.low is not None
+
+    def levels(self) -> list[Any]:
+        """Grid levels: the values, the case names, or ``num`` evenly spaced range values."""
+        if self.cases is not None:
+            return list(self.cases)
+        if self.values is not None:
+            return list(self.values)
+        assert self.low is not None and self.high is not None and self.num is not None
+        if self.log:
+            grid = np.geomspace(self.low, self.high, self.num)
+        else:
+            grid = np.linspace(self.low, self.high, self.num)
+        return [self.from_unit_value(float(v)) for v in grid]
+
+    def from_unit(self, u: float) -> Any:
+        """The level at quantile ``u`` in [0, 1): a range is scaled (log-scaled with ``log``),
+        values and cases are picked by stratum (``floor(u k)``)."""
+        if self.is_range:
+            assert self.low is not None and self.high is not None
+            if self.log:
+                v = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+            else:
+                v = self.low + u * (self.high - self.low)
+            return self.from_unit_value(v)
+        levels = self.levels()
+        return levels[min(int(u * len(levels)), len(levels) - 1)]
+
+    def from_unit_value(self, v: float) -> Any:
+        return int(round(v)) if self.integer else v
+
+    def assignments(self, level: Any) -> dict[str, Any]:
+        """Dotted-key overrides that set this parameter to ``level``."""
+        if self.cases is not None:
+            return dict(self.cases[level])
+        assert self.key is not None
+        return {self.key: level}
+
+
+@dataclass(frozen=True)
+class Design:
+    """How design points are laid out (see the module docstring)."""
+
+    kind: str = "grid"
+    n: int | None = None
+    seed: int = 0
+    second_order: bool = False
+    trajectories: int = 10
+    levels: int = 4
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated sweep file. ``base`` is the base scenario with ``set`` applied."""
+
+    name: str
+    description: str
+    path: Path | None
+    base: Scenario
+    base_path: Path | None
+    seed: int
+    replications: int
+    metrics: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    design: Design
+    overrides: dict[str, Any] = field(default_factory=dict)
+    save_summaries: bool = False
+    source: dict[str, Any] = field(default_factory=dict)
+
+    def fingerprint(self, points: pd.DataFrame) -> str:
+        """Hash of everything that decides the results: the sweep as written (with command
+        line overrides), the resolved base scenario and the design points."""
+        doc = {
+            "sweep": self.source,
+            "base": to_dict(self.base),
+            "seed": self.seed,
+            "replications": self.replications,
+            "metrics": list(self.metrics),
+            "points": json.loads(points.to_json(orient="records")),
+        }
+        return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _type_error(path: str, expected: str, value: Any) -> ScenarioError:
+    return ScenarioError(path, f"expected {expected}, got {value!r}")
+
+
+def _unknown(data: Mapping[str, Any], allowed: set[str], path: str) -> None:
+    for key in data:
+        if key not in allowed:
+            where = f"{path}.{key}" if path else key
+            raise ScenarioError(where, f"unknown key; allowed: {', '.join(sorted(allowed))}")
+
+
+def _int(data: Mapping[str, Any], key: str, path: str, lo: int, hi: int, default: int) -> int:
+    v = data.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise _type_error(f"{path}{key}", "an integer", v)
+    if not lo <= v <= hi:
+        raise ScenarioError(f"{path}{key}", f"{v} is out of range; allowed: {lo} to {hi}")
+    return v
+
+
+def _parameter(i: int, raw: Any) -> Parameter:
+    path = f"parameters[{i}]"
+    if not isinstance(raw, dict):
+        raise _type_error(path, "a table", raw)
+    _unknown(raw, _PARAM_KEYS, path)
+    role = raw.get("role", "policy")
+    if role not in ROLES:
+        raise ScenarioError(f"{path}.role", f"{role!r}; allowed: {', '.join(ROLES)}")
+    forms = [k for k in ("values", "low", "cases") if k in raw]
+    if len(forms) != 1:
+        raise ScenarioError(path, "give exactly one of: values, low/high (a range), cases")
+    key = raw.get("key")
+    if "cases" in raw:
+        if key is not None:
+            raise ScenarioError(f"{path}.key", "a parameter with cases sets its keys per case")
+        cases = raw["cases"]
+        if not isinstance(cases, dict) or not cases:
+            raise _type_error(f"{path}.cases", "a table of named cases", cases)
+        for name, assign in cases.items():
+            if not isinstance(assign, dict) or not assign:
+                raise _type_error(f"{path}.cases.{name}", "a table of dotted keys", assign)
+        name = raw.get("name")
+        if not isinstance(name, str) or not name:
+            raise ScenarioError(f"{path}.name", "a parameter with cases needs a name")
+        return Parameter(name=name, role=role, cases={k: dict(v) for k, v in cases.items()})
+    if not isinstance(key, str) or not key:
+        raise ScenarioError(f"{path}.key", "missing: the dotted key path to vary")
+    name = raw.get("name", key)
+    if "values" in raw:
+        values = raw["values"]
+        if not isinstance(values, list) or not values:
+            raise _type_error(f"{path}.values", "a non-empty list", values)
+        return Parameter(name=name, key=key, role=role, values=tuple(values))
+    low, high = raw.get("low"), raw.get("high")
+    for k, v in (("low", low), ("high", high)):
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise _type_error(f"{path}.{k}", "a number", v)
+    if not low < high:
+        raise ScenarioError(f"{path}.high", f"must be greater than low ({low}), got {high}")
+    log = bool(raw.get("log", False))
+    if log and low <= 0:
+        raise ScenarioError(f"{path}.low", f"a log-scaled range needs low > 0, got {low}")
+    num = raw.get("num")
+    if num is not None:
+        num = _int(raw, "num", f"{path}.", 2, 1000, 2)
+    return Parameter(
+        name=name,
+        key=key,
+        role=role,
+        low=float(low),
+        high=float(high),
+        num=num,
+        integer=bool(raw.get("integer", False)),
+        log=log,
+    )
+
+
+def _design(raw: Any, params: tuple[Parameter, ...]) -> Design:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise _type_error("design", "a table", raw)
+    kind = raw.get("kind", "grid")
+    if kind not in DESIGNS:
+        raise ScenarioError("design.kind", f"{kind!r}; allowed: {', '.join(DESIGNS)}")
+    _unknown(raw, _DESIGN_KEYS[kind], "design")
+    seed = _int(raw, "seed", "design.", 0, 2**32 - 1, 0)
+    if kind == "grid":
+        for i, p in enumerate(params):
+            if p.is_range and p.num is None:
+                raise ScenarioError(f"parameters[{i}].num", "a grid needs num levels of a range")
+        return Design(kind)
+    if kind in ("lhs", "grid_x_lhs"):
+        n = _int(raw, "n", "design.", 1, 100_000, 10)
+        if kind == "grid_x_lhs":
+            roles = {p.role for p in params}
+            if roles != set(ROLES):
+                raise ScenarioError(
+                    "parameters", "grid_x_lhs needs policy and uncertainty parameters"
+                )
+            for i, p in enumerate(params):
+                if p.role == "policy" and p.is_range and p.num is None:
+                    raise ScenarioError(f"parameters[{i}].num", "a policy range needs num levels")
+        return Design(kind, n=n, seed=seed)
+    for i, p in enumerate(params):
+        if not p.is_range:
+            raise ScenarioError(
+                f"parameters[{i}]", f"a {kind} design needs ranges (low, high), not values/cases"
+            )
+    if kind == "sobol":
+        n = _int(raw, "n", "design.", 2, 2**16, 64)
+        if n & (n - 1):
+            raise ScenarioError("design.n", f"Sobol' sampling needs a power of two, got {n}")
+        return Design(kind, n=n, seed=seed, second_order=bool(raw.get("second_order", False)))
+    trajectories = _int(raw, "trajectories", "design.", 2, 10_000, 10)
+    levels = _int(raw, "levels", "design.", 2, 64, 4)
+    if levels % 2:
+        raise ScenarioError("design.levels", f"Morris levels must be even, got {levels}")
+    return Design(kind, seed=seed, trajectories=trajectories, levels=levels)
+
+
+def _metrics(raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return DEFAULT_METRICS
+    if not isinstance(raw, list) or not raw:
+        raise _type_error("metrics", "a non-empty list of metric names", raw)
+    for i, m in enumerate(raw):
+        if m not in METRIC_BY_NAME:
+            known = ", ".join(x.name for x in METRICS)
+            raise ScenarioError(f"metrics[{i}]", f"unknown metric {m!r}; known: {known}")
+    return tuple(dict.fromkeys(raw))
+
+
+def load_sweep(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Sweep:
+    """Read and validate a sweep file.
+
+    ``overrides`` change top-level values (``seed``, ``replications``) or, by dotted key,
+    the base scenario (``population.borrowers``, ``days``...), as on the command line.
+    Raises :class:`ScenarioError` naming the key path of anything wrong, including a design
+    point whose value is out of its allowed range.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ScenarioError("", f"sweep file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError("", f"{path}: not valid TOML: {exc}") from None
+    return build_sweep(raw, path, overrides)
+
+
+def build_sweep(
+    raw: dict[str, Any], path: Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> Sweep:
+    """Validate a sweep given as a dict (what :func:`load_sweep` reads from TOML)."""
+    raw = json.loads(json.dumps(raw))  # a private copy, plain types only
+    overrides = dict(overrides or {})
+    for key in ("seed", "replications"):
+        if key in overrides:
+            raw[key] = overrides.pop(key)
+    _unknown(raw, _TOP_KEYS, "")
+    base_ref = raw.get("base")
+    if not isinstance(base_ref, str):
+        raise ScenarioError("base", "missing: the base scenario file, relative to the sweep")
+    base_path = (path.parent if path else Path.cwd()) / base_ref
+    if not base_path.is_file():
+        raise ScenarioError("base", f"scenario file not found: {base_path}")
+    sets = raw.get("set", {})
+    if not isinstance(sets, dict):
+        raise _type_error("set", "a table of dotted keys", sets)
+    scenario_overrides = {**_flatten(sets), **overrides}
+    base = load_scenario(base_path, scenario_overrides)
+    raw_params = raw.get("parameters")
+    if not isinstance(raw_params, list) or not raw_params:
+        raise ScenarioError("parameters", "missing: a list of [[parameters]]")
+    params = tuple(_parameter(i, p) for i, p in enumerate(raw_params))
+    names = [p.name for p in params]
+    if len(set(names)) != len(names):
+        raise ScenarioError("parameters", f"parameter names must differ: {names}")
+    sweep = Sweep(
+        name=str(raw.get("name", path.stem if path else "sweep")),
+        description=str(raw.get("description", "")),
+        path=path,
+        base=base,
+        base_path=base_path,
+        seed=_int(raw, "seed", "", 0, 2**63 - 1, base.seed),
+        replications=_int(raw, "replications", "", 1, 10_000, 1),
+        metrics=_metrics(raw.get("metrics")),
+        parameters=params,
+        design=_design(raw.get("design"), params),
+        overrides=scenario_overrides,
+        save_summaries=bool(raw.get("save_summaries", False)),
+        source=raw,
+    )
+    for i, p in enumerate(params):
+        _check_levels(sweep, i, p)
+    return sweep
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` (TOML tables under ``set``)."""
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{key}."))
+        else:
+            out[key] = v
+    return out
+
+
+def _check_levels(sweep: Sweep, i: int, p: Parameter) -> None:
+    """Build the base with each level (each end of a range) so a bad value fails now."""
+    if p.cases is not None:
+        probes = [(f"parameters[{i}].cases.{c}", p.assignments(c)) for c in p.cases]
+    elif p.values is not None:
+        probes = [(f"parameters[{i}].values[{j}]", {p.key: v}) for j, v in enumerate(p.values)]
+    else:
+        probes = [
+            (f"parameters[{i}].{end}", {p.key: p.from_unit_value(v)})
+            for end, v in (("low", p.low), ("high", p.high))
+        ]
+    for where, assign in probes:
+        try:
+            scenario_for(sweep, assign)
+        except ScenarioError as exc:
+            raise ScenarioError(where, str(exc)) from None
+
+
+def scenario_for(sweep: Sweep, assignments: Mapping[str, Any]) -> Scenario:
+    """The base scenario with a design point's dotted-key assignments."""
+    data = to_dict(sweep.base)
+    for key, value in assignments.items():
+        set_path(data, key, value)
+    return build_scenario(data)
+
+
+# --------------------------------------------------------------------------- designs
+
+
+def _latin_hypercube(d: int, n: int, seed: int) -> np.ndarray:
+    """``n`` points of a seeded Latin hypercube on the unit cube of dimension ``d``."""
+    from scipy.stats import qmc
+
+    return qmc.LatinHypercube(d=d, seed=seed).random(n) if d else np.zeros((n, 0))
+
+
+def _salib_problem(params: tuple[Parameter, ...]) -> dict[str, Any]:
+    return {
+        "num_vars": len(params),
+        "names": [p.name for p in params],
+        "bounds": [[0.0, 1.0]] * len(params),  # sampled on the unit cube, scaled by from_unit
+    }
+
+
+def unit_samples(sweep: Sweep) -> np.ndarray:
+    """Sobol'/Morris samples on the unit cube (one row per point), as SALib analyses them."""
+    d, problem = sweep.design, _salib_problem(sweep.parameters)
+    if d.kind == "sobol":
+        from SALib.sample import sobol
+
+        assert d.n is not None
+        return sobol.sample(problem, d.n, calc_second_order=d.second_order, seed=d.seed)
+    if d.kind == "morris":
+        from SALib.sample import morris
+
+        return morris.sample(problem, d.trajectories, num_levels=d.levels, seed=d.seed)
+    raise ValueError(f"design.kind: {d.kind!r} has no unit samples")
+
+
+def design_points(sweep: Sweep) -> pd.DataFrame:
+    """The design: one row per point (``point`` = 0, 1, ...), one column per parameter.
+
+    A column holds the parameter's level (a case name for ``cases``). :func:`assignments`
+    turns a row into dotted-key overrides.
+    """
+    params, d = sweep.parameters, sweep.design
+    if d.kind == "grid":
+        rows = list(itertools.product(*(p.levels() for p in params)))
+    elif d.kind == "lhs":
+        assert d.n is not None
+        u = _latin_hypercube(len(params), d.n, d.seed)
+        rows = [tuple(p.from_unit(x) for p, x in zip(params, r, strict=True)) for r in u]
+    elif d.kind == "grid_x_lhs":
+        assert d.n is not None
+        pol = [i for i, p in enumerate(params) if p.role == "policy"]
+        unc = [i for i, p in enumerate(params) if p.role == "uncertainty"]
+        u = _latin_hypercube(len(unc), d.n, d.seed)
+        futures = [[params[i].from_unit(x) for i, x in zip(unc, r, strict=True)] for r in u]
+        rows = []
+        for levels in itertools.product(*(params[i].levels() for i in pol)):
+            for future in futures:
+                row: list[Any] = [None] * len(params)
+                for i, v in zip(pol, levels, strict=True):
+                    row[i] = v
+                for i, v in zip(unc, future, strict=True):
+                    row[i] = v
+                rows.append(tuple(row))
+    else:
+        u = unit_samples(sweep)
+        rows = [tuple(p.from_unit(x) for p, x in zip(params, r, strict=True)) for r in u]
+    table = pd.DataFrame(rows, columns=[p.name for p in params])
+    table.insert(0, "point", np.arange(len(table), dtype=np.int64))
+    if d.kind in ("sobol", "morris"):  # the unit-cube sample SALib analyses, kept with the points
+        for j, p in enumerate(params):
+            table[f"u.{p.name}"] = u[:, j]
+    return table
+
+
+def assignments(sweep: Sweep, point: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted-key overrides of one design point (a row of :func:`design_points`)."""
+    out: dict[str, Any] = {}
+    for p in sweep.parameters:
+        value = point[p.name]
+        if isinstance(value, np.generic):
+            value = value.item()
+        out.update(p.assignments(value))
+    return out

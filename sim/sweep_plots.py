@@ -1,0 +1,210 @@
+"""Charts of a sweep report (matplotlib only): metric against a parameter with confidence
+bands, two-parameter heatmaps, the Pareto front of recovery against harm, and sensitivity
+indices with their confidence intervals.
+
+Every function takes a :class:`sim.sweep_report.SweepReport` (or its tables) and an optional
+``ax``, and returns the figure. :func:`draw_all` writes the standard set to a directory.
+Figures are built with :class:`matplotlib.figure.Figure`, not pyplot, so nothing here touches
+a notebook's current figure or needs a display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from sim.plots import EMPHASIS, apply_style, metric_label, policy_colours
+from sim.sweep_report import HARM, RECOVERY, SweepReport
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (7.0, 4.5)) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax  # type: ignore[return-value]
+    fig = Figure(figsize=size, layout="constrained")
+    apply_style(fig)
+    return fig, fig.add_subplot()
+
+
+def _numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series)
+
+
+def metric_vs_parameter(
+    rep: SweepReport, metric: str, parameter: str, ax: Axes | None = None
+) -> Figure:
+    """``metric`` against ``parameter``: the estimate of each point with its 95% CI.
+
+    On a grid the points that share the other parameters' levels are joined by a line with
+    a CI band, one line per combination (at most eight, else points only); other designs
+    show one marker with an error bar per point.
+    """
+    fig, ax = _axes(ax)
+    pts = rep.points
+    others = [p for p in rep.parameters if p != parameter]
+    grid = rep.manifest["design"]["kind"] == "grid"
+    x_num = _numeric(pts[parameter])
+    groups = list(pts.groupby(others, sort=False)) if others else [((), pts)]
+    label = metric_label(metric)
+    if grid and len(groups) <= 8:
+        colours = policy_colours([_key(k) for k, _ in groups])
+        for key, g in groups:
+            name = _key(key)
+            x = g[parameter] if x_num else np.arange(len(g))
+            colour = colours[name]
+            ax.plot(x, g[metric], marker="o", color=colour, label=name or None)
+            ax.fill_between(x, g[f"{metric}.ci_low"], g[f"{metric}.ci_high"], color=colour,
+                            alpha=0.18, linewidth=0)  # fmt: skip
+        if not x_num:
+            ax.set_xticks(np.arange(len(groups[0][1])), groups[0][1][parameter].astype(str))
+        if others:
+            ax.legend(title=", ".join(others), fontsize="small")
+    else:
+        err = np.vstack(
+            [pts[metric] - pts[f"{metric}.ci_low"], pts[f"{metric}.ci_high"] - pts[metric]]
+        )
+        ax.errorbar(pts[parameter], pts[metric], yerr=err, fmt="o", markersize=3, alpha=0.7)
+    ax.set_xlabel(parameter)
+    ax.set_ylabel(label)
+    ax.set_title(f"{label} by {parameter} (mean and 95% CI over replications)")
+    return fig
+
+
+def _span(table: pd.DataFrame, metric: str) -> np.ndarray:
+    """Error-bar lengths below and above each estimate, from its CI columns."""
+    value = table[metric].to_numpy(dtype=float)
+    low = table[f"{metric}.ci_low"].to_numpy(dtype=float)
+    high = table[f"{metric}.ci_high"].to_numpy(dtype=float)
+    return np.nan_to_num(np.vstack([value - low, high - value]))
+
+
+def _key(key: object) -> str:
+    if isinstance(key, tuple):
+        return ", ".join(str(k) for k in key)
+    return str(key)
+
+
+def heatmap(rep: SweepReport, metric: str, x: str, y: str, ax: Axes | None = None) -> Figure:
+    """Mean of ``metric`` over the grid of two parameters, each cell annotated."""
+    fig, ax = _axes(ax)
+    table = rep.points.pivot_table(index=y, columns=x, values=metric, aggfunc="mean", sort=False)
+    data = table.to_numpy(dtype=float)
+    im = ax.imshow(data, aspect="auto", cmap="viridis", origin="lower")
+    ax.set_xticks(np.arange(data.shape[1]), [str(c) for c in table.columns])
+    ax.set_yticks(np.arange(data.shape[0]), [str(i) for i in table.index])
+    lo, hi = np.nanmin(data), np.nanmax(data)
+    for i in range(data.shape[0]):
+        for j in range(data.shape[1]):
+            v = data[i, j]
+            light = hi > lo and (v - lo) / (hi - lo) < 0.5
+            ax.text(j, i, _fmt(metric, v), ha="center", va="center", fontsize="small",
+                    color="white" if light else "black")  # fmt: skip
+    label = metric_label(metric)
+    fig.colorbar(im, ax=ax, label=label)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(f"{label}: {y} x {x}")
+    return fig
+
+
+def _fmt(metric: str, v: float) -> str:
+    if np.isnan(v):
+        return ""
+    if metric.startswith(("funnel.", "cure_rate.", "recovery_by_month.")) or metric.endswith(
+        ("_rate", "utilisation")
+    ):
+        return f"{100 * v:.1f}%"
+    return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def pareto(rep: SweepReport, recovery: str, harm: str, ax: Axes | None = None) -> Figure:
+    """Every point's recovery against harm with 95% CI bars; the Pareto front (points no other
+    beats on both, counting every harm metric of the sweep) is highlighted and labelled."""
+    fig, ax = _axes(ax)
+    pts = rep.points
+    front = set(rep.pareto["point"])
+    on = pts["point"].isin(front).to_numpy()
+    for mask, colour, label in ((~on, "0.6", "dominated"), (on, EMPHASIS, "Pareto front")):
+        sub = pts[mask]
+        ax.errorbar(
+            sub[recovery],
+            sub[harm],
+            xerr=_span(sub, recovery),
+            yerr=_span(sub, harm),
+            fmt="o",
+            markersize=4,
+            elinewidth=0.8,
+            color=colour,
+            label=label,
+        )
+    if on.any():
+        for _, row in pts[on].iterrows():
+            text = ", ".join(str(row[p]) for p in rep.parameters)
+            ax.annotate(text, (row[recovery], row[harm]), fontsize="x-small",
+                        xytext=(4, 4), textcoords="offset points")  # fmt: skip
+    ax.set_xlabel(metric_label(recovery))
+    ax.set_ylabel(metric_label(harm))
+    ax.set_title("Recovery against harm across the sweep (95% CIs)")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def sensitivity_bars(rep: SweepReport, metric: str, ax: Axes | None = None) -> Figure:
+    """Sensitivity indices of ``metric`` per parameter with 95% bootstrap CIs (Sobol': first
+    order S1 and total ST; Morris: mu*), hatched when replication noise makes them unreliable."""
+    fig, ax = _axes(ax)
+    sens = rep.sensitivity
+    assert sens is not None
+    sub = sens[sens["metric"] == metric]
+    indices = [i for i in ("S1", "ST", "mu_star") if i in set(sub["index"])]
+    params = list(dict.fromkeys(sub["parameter"]))
+    width = 0.8 / max(1, len(indices))
+    colours = policy_colours(indices)
+    reliable = bool(sub["reliable"].all()) if len(sub) else True
+    for k, index in enumerate(indices):
+        rows = sub[sub["index"] == index].set_index("parameter").reindex(params)
+        x = np.arange(len(params)) + (k - (len(indices) - 1) / 2) * width
+        ax.bar(x, rows["value"], width, yerr=rows["conf"], capsize=3, label=index,
+               color=colours[index], hatch=None if reliable else "//")  # fmt: skip
+    ax.set_xticks(np.arange(len(params)), params, rotation=20, ha="right")
+    ax.axhline(0, color="0.3", linewidth=0.8)
+    ax.set_ylabel("index (share of variance)" if "S1" in indices else "mu* (metric units)")
+    note = "" if reliable else " — unreliable: replication noise"
+    ax.set_title(f"Sensitivity of {metric_label(metric)}{note}")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def draw_all(rep: SweepReport, out_dir: Path, formats: Sequence[str] = ("png",)) -> list[Path]:
+    """Draw the standard charts of a report into ``out_dir``; return the files written."""
+    written: list[Path] = []
+
+    def save(fig: Figure, name: str) -> None:
+        for fmt in formats:
+            path = out_dir / f"{name}.{fmt}"
+            fig.savefig(path, dpi=120, metadata={"Date": None} if fmt == "svg" else None)
+            written.append(path)
+
+    if rep.points.empty:
+        return written
+    params = rep.parameters
+    for metric in rep.metrics:
+        for param in params:
+            save(metric_vs_parameter(rep, metric, param), f"{_slug(metric)}_by_{_slug(param)}")
+        if rep.manifest["design"]["kind"] == "grid" and len(params) == 2:
+            save(heatmap(rep, metric, params[1], params[0]), f"heatmap_{_slug(metric)}")
+        if rep.sensitivity is not None and (rep.sensitivity["metric"] == metric).any():
+            save(sensitivity_bars(rep, metric), f"sensitivity_{_slug(metric)}")
+    recovery = [m for m in RECOVERY if m in rep.metrics][:1]
+    for harm in (m for m in HARM if m in rep.metrics):
+        if recovery:
+            save(pareto(rep, recovery[0], harm), f"pareto_{_slug(harm)}")
+    return written
+
+
+def _slug(name: str) -> str:
+    return name.replace(".", "_")

@@ -1,0 +1,313 @@
+"""Analysis of a finished (or partly finished) sweep: tables, charts, sensitivity, EMA export.
+
+Reads only the sweep directory (experiments write, analysis reads). :func:`report` returns
+the tables as DataFrames; :func:`write_report` also draws the charts and writes everything to
+``<sweep>/report/``. ``overdue sweep-report DIR`` is a thin layer over it.
+
+* ``points`` — one row per design point: its parameters and, per metric, the estimate over
+  the replications with its 95% confidence interval (:func:`sim.stats.ratio_interval`: a
+  pooled ratio with a delta-method interval for shares and rates, a t-interval otherwise).
+* ``pareto`` — the points no other point beats on recovery and harm at once.
+* ``sensitivity`` (Sobol' and Morris designs) — SALib's indices per metric and parameter
+  with their bootstrap confidence intervals, plus the share of the variance across points
+  that is only replication noise; above :data:`NOISE_WARNING` the indices are flagged as
+  unreliable and a warning names the metric.
+* ``ema_results.tar.gz`` — experiments x outcomes in the EMA workbench's format
+  (``ema_workbench.load_results``), one experiment per unit, for scenario discovery.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import stats
+from sim.replications import METRIC_BY_NAME
+from sim.rundir import write_atomically
+from sim.sweep_run import load_sweep_results
+
+NOISE_WARNING = 0.1
+"""Replication noise share of the across-point variance above which sensitivity indices are
+flagged: they would largely measure noise."""
+RECOVERY = ("money.recovery_rate", "money.net_recovery", "cure_rate.d30")
+HARM = ("harm.complaints_per_1000", "harm.third_party_disclosures", "funnel.emergency_contact")
+REPORT_DIR = "report"
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """The tables of a sweep report (see the module docstring)."""
+
+    manifest: dict[str, Any]
+    points: pd.DataFrame
+    estimates: pd.DataFrame
+    pareto: pd.DataFrame
+    sensitivity: pd.DataFrame | None
+    warnings: tuple[str, ...]
+
+    @property
+    def parameters(self) -> list[str]:
+        return [p["name"] for p in self.manifest["parameters"]]
+
+    @property
+    def metrics(self) -> list[str]:
+        return list(self.manifest["metrics"])
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def point_estimates(
+    points: pd.DataFrame, results: pd.DataFrame, level: float = stats.LEVEL
+) -> pd.DataFrame:
+    """Tidy estimates: one row per point and metric with n, estimate, half_width, ci_low,
+    ci_high, and the point's parameters."""
+    rows = []
+    for (point, metric), g in results.groupby(["point", "metric"], sort=True):
+        est = stats.ratio_interval(g["numerator"], g["denominator"], level)
+        rows.append(
+            {
+                "point": int(point),
+                "metric": metric,
+                "n": est.n,
+                "estimate": est.value,
+                "half_width": est.half_width,
+                "ci_low": est.low,
+                "ci_high": est.high,
+            }
+        )
+    cols = ["point", "metric", "n", "estimate", "half_width", "ci_low", "ci_high"]
+    return points.merge(pd.DataFrame(rows, columns=cols), on="point", how="inner")
+
+
+def wide_points(points: pd.DataFrame, estimates: pd.DataFrame) -> pd.DataFrame:
+    """One row per point: parameters, then ``<metric>``, ``<metric>.ci_low``,
+    ``<metric>.ci_high`` and ``<metric>.n`` for each metric."""
+    out = points.copy()
+    for metric, g in estimates.groupby("metric", sort=False):
+        g = g.set_index("point")
+        for col, suffix in (("estimate", ""), ("ci_low", ".ci_low"), ("ci_high", ".ci_high")):
+            out[f"{metric}{suffix}"] = out["point"].map(g[col])
+        out[f"{metric}.n"] = out["point"].map(g["n"]).astype("Int64")
+    return out
+
+
+def _better(metric: str) -> str:
+    better = METRIC_BY_NAME[metric].better
+    return better or "max"
+
+
+def pareto_mask(values: np.ndarray, directions: Sequence[str]) -> np.ndarray:
+    """Which rows of ``values`` (points x objectives) are Pareto-optimal.
+
+    ``directions`` gives ``"max"`` or ``"min"`` per objective. A row is dominated if another
+    row is at least as good on every objective and strictly better on one. Rows with NaN are
+    never optimal.
+    """
+    v = np.asarray(values, dtype=float).copy()
+    for j, d in enumerate(directions):
+        if d == "min":
+            v[:, j] = -v[:, j]
+    ok = ~np.isnan(v).any(axis=1)
+    mask = np.zeros(len(v), dtype=bool)
+    for i in np.flatnonzero(ok):
+        others = v[ok]
+        dominated = ((others >= v[i]).all(axis=1) & (others > v[i]).any(axis=1)).any()
+        mask[i] = not dominated
+    return mask
+
+
+def pareto_table(wide: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
+    """Pareto front of recovery against harm over the points (the metrics the sweep has)."""
+    recovery = [m for m in RECOVERY if m in metrics][:1]
+    harm = [m for m in HARM if m in metrics]
+    objectives = recovery + harm
+    if not recovery or not harm:
+        return wide.iloc[0:0]
+    mask = pareto_mask(wide[objectives].to_numpy(), [_better(m) for m in objectives])
+    front = wide[mask].copy()
+    return front.sort_values(recovery[0], ascending=False).reset_index(drop=True)
+
+
+def noise_share(results: pd.DataFrame, metric: str) -> float:
+    """Share of the variance of point means across points that replication noise explains:
+    mean within-point variance / replications, over the variance of the point means."""
+    sub = results[results["metric"] == metric]
+    wide = sub.pivot(index="point", columns="replication", values="value").astype(float)
+    reps = wide.notna().sum(axis=1)
+    if (reps < 2).all() or len(wide) < 2:
+        return float("nan")
+    noise = float((wide.var(axis=1, ddof=1) / reps).mean())
+    total = float(wide.mean(axis=1).var(ddof=1))
+    return noise / total if total > 0 else float("inf")
+
+
+def sensitivity(
+    manifest: dict[str, Any], points: pd.DataFrame, estimates: pd.DataFrame, results: pd.DataFrame
+) -> tuple[pd.DataFrame | None, list[str]]:
+    """SALib indices with confidence intervals for a Sobol' or Morris sweep (else None).
+
+    Columns: metric, parameter, index (S1, ST or mu_star, sigma), value, conf (half-width of
+    the 95% bootstrap interval), noise_share (of the metric) and reliable.
+    """
+    design = manifest["design"]
+    kind = design["kind"]
+    if kind not in ("sobol", "morris"):
+        return None, []
+    names = [p["name"] for p in manifest["parameters"]]
+    problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+    u = points[[f"u.{n}" for n in names]].to_numpy()
+    rows, notes = [], []
+    for metric in manifest["metrics"]:
+        y = estimates[estimates["metric"] == metric].set_index("point")["estimate"]
+        y = y.reindex(points["point"]).to_numpy(dtype=float)
+        if np.isnan(y).any():
+            notes.append(f"{metric}: some points have no result; no indices")
+            continue
+        share = noise_share(results, metric)
+        reliable = bool(share <= NOISE_WARNING)
+        if not reliable:
+            notes.append(
+                f"{metric}: replication noise is {share:.0%} of the variance across points; "
+                "its sensitivity indices mostly measure noise (add replications or borrowers)"
+            )
+        for param, index, value, conf in _indices(kind, design, problem, u, y):
+            rows.append(
+                {
+                    "metric": metric,
+                    "parameter": param,
+                    "index": index,
+                    "value": value,
+                    "conf": conf,
+                    "noise_share": share,
+                    "reliable": reliable,
+                }
+            )
+    return pd.DataFrame(rows), notes
+
+
+def _indices(
+    kind: str, design: dict[str, Any], problem: dict[str, Any], u: np.ndarray, y: np.ndarray
+) -> list[tuple[str, str, float, float]]:
+    names = problem["names"]
+    out = []
+    if kind == "sobol":
+        from SALib.analyze import sobol
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            si = sobol.analyze(
+                problem, y, calc_second_order=design.get("second_order", False), seed=0
+            )
+        for index in ("S1", "ST"):
+            out += [(n, index, si[index][i], si[f"{index}_conf"][i]) for i, n in enumerate(names)]
+        return out
+    from SALib.analyze import morris
+
+    si = morris.analyze(problem, u, y, num_levels=design.get("levels", 4), seed=0)
+    out += [(n, "mu_star", si["mu_star"][i], si["mu_star_conf"][i]) for i, n in enumerate(names)]
+    out += [(n, "sigma", si["sigma"][i], float("nan")) for i, n in enumerate(names)]
+    return out
+
+
+def report(sweep_dir: str | Path, level: float = stats.LEVEL) -> SweepReport:
+    """The tables of a sweep report, from the sweep directory."""
+    manifest, points, results = load_sweep_results(sweep_dir)
+    estimates = point_estimates(points, results, level)
+    wide = wide_points(points, estimates)
+    metrics = list(manifest["metrics"])
+    pareto = pareto_table(wide, metrics)
+    sens, notes = sensitivity(manifest, points, estimates, results)
+    done = results["unit"].nunique() if len(results) else 0
+    if done < manifest["units"]:
+        notes.insert(0, f"{manifest['units'] - done} of {manifest['units']} units have no result")
+    return SweepReport(manifest, wide, estimates, pareto, sens, tuple(notes))
+
+
+# --------------------------------------------------------------------------- EMA export
+
+
+def ema_experiments(
+    manifest: dict[str, Any], points: pd.DataFrame, results: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Experiments (one row per unit: parameters, scenario, policy, model) and outcomes (one
+    array per metric), as ``ema_workbench.perform_experiments`` returns them."""
+    params = [p["name"] for p in manifest["parameters"]]
+    policy_params = [p["name"] for p in manifest["parameters"] if p["role"] == "policy"]
+    values = results.pivot(index=["point", "replication"], columns="metric", values="value")
+    values = values.reset_index()
+    exp = values[["point", "replication"]].merge(points[["point", *params]], on="point")
+    exp["policy"] = (
+        exp[policy_params].astype(str).agg("|".join, axis=1) if policy_params else "none"
+    )
+    exp["scenario"] = [f"p{p}-r{r}" for p, r in zip(exp["point"], exp["replication"], strict=True)]
+    exp["model"] = "overdue"
+    experiments = exp[[*params, "scenario", "policy", "model"]]
+    outcomes = {m: values[m].to_numpy(dtype=float) for m in manifest["metrics"] if m in values}
+    return experiments, outcomes
+
+
+def write_ema(path: Path, experiments: pd.DataFrame, outcomes: dict[str, np.ndarray]) -> None:
+    """Write ``ema_workbench.save_results``'s tar.gz format (metadata version 0.1: scalar
+    outcomes as header-less CSV, experiments as CSV with their dtypes)."""
+
+    def add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        info.mtime = 0  # no timestamps: same results, same bytes
+        tar.addfile(info, io.BytesIO(data))
+
+    meta = {
+        "version": 0.1,
+        "outcomes": [["ScalarOutcome", name, f"{name}.csv"] for name in outcomes],
+        "experiments": {k: v.name for k, v in experiments.dtypes.to_dict().items()},
+    }
+    with tarfile.open(path, "w:gz") as tar:
+        add(tar, "experiments.csv", experiments.to_csv(index=False).encode())
+        for name, arr in outcomes.items():
+            add(tar, f"{name}.csv", pd.Series(arr).to_csv(index=False, header=False).encode())
+        add(tar, "metadata.json", json.dumps(meta).encode())
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_report(sweep_dir: str | Path, formats: Sequence[str] = ("png",)) -> Path:
+    """Write ``<sweep_dir>/report/``: points.csv/.parquet, estimates.parquet, pareto.csv,
+    sensitivity.csv, the charts, ema_results.tar.gz and manifest.json (with the warnings).
+    Written atomically; an earlier report is replaced."""
+    from sim import sweep_plots
+
+    sweep_dir = Path(sweep_dir)
+    rep = report(sweep_dir)
+    _, points, results = load_sweep_results(sweep_dir)
+
+    def contents(tmp: Path) -> None:
+        rep.points.to_csv(tmp / "points.csv", index=False)
+        rep.points.to_parquet(tmp / "points.parquet", index=False)
+        rep.estimates.to_parquet(tmp / "estimates.parquet", index=False)
+        rep.pareto.to_csv(tmp / "pareto.csv", index=False)
+        if rep.sensitivity is not None:
+            rep.sensitivity.to_csv(tmp / "sensitivity.csv", index=False)
+        if len(results):
+            write_ema(tmp / "ema_results.tar.gz", *ema_experiments(rep.manifest, points, results))
+        charts = sweep_plots.draw_all(rep, tmp, formats)
+        doc = {
+            "kind": "sweep_report",
+            "sweep": rep.manifest["name"],
+            "fingerprint": rep.manifest["fingerprint"],
+            "warnings": list(rep.warnings),
+            "charts": [p.name for p in charts],
+        }
+        (tmp / "manifest.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+    return write_atomically(sweep_dir / REPORT_DIR, contents)
