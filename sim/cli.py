@@ -1,5 +1,5 @@
-"""Command line: ``overdue run SCENARIO ...``, ``overdue compare SCENARIO SCENARIO ...`` and
-``overdue reference``.
+"""Command line: ``overdue run``, ``compare``, ``plot``, ``sweep``, ``sweep-report`` and
+``reference``.
 
 Exit codes: 0 success, 1 the run failed while writing, 2 a bad scenario or argument (nothing
 is written), 130 interrupted (nothing partial is left behind).
@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, metavar="DIR", help="run directory (results/NAME)")
     run.add_argument("--trace", action="store_true", help="also write events.parquet")
     _replication_options(run, default_reps="1")
+    _plot_options(run)
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
 
@@ -97,8 +98,40 @@ def _parser() -> argparse.ArgumentParser:
         choices=("max", "min"),
         help="whether higher or lower is better on --best-on (default: the metric's)",
     )
+    _plot_options(cmp)
     cmp.add_argument("--quiet", action="store_true", help="no progress bar")
     cmp.set_defaults(func=cmd_compare)
+
+    plot = sub.add_parser("plot", help="(re)draw the charts of a run or compare directory")
+    plot.add_argument("directory", type=Path, metavar="DIR", help="run or compare directory")
+    plot.add_argument("--no-svg", action="store_true", help="PNG only")
+    plot.set_defaults(func=cmd_plot)
+
+    sweep = sub.add_parser("sweep", help="run a parameter sweep (resumable; local or Dask)")
+    sweep.add_argument("sweep_file", type=Path, metavar="SWEEP", help="sweep TOML file")
+    sweep.add_argument("--out", type=Path, metavar="DIR", help="sweep directory (results/NAME)")
+    sweep.add_argument("--borrowers", type=int, metavar="N", help="set population.borrowers")
+    sweep.add_argument("--days", type=float, metavar="D", help="set days (the horizon)")
+    sweep.add_argument("--reps", type=int, metavar="R", help="replications per design point")
+    sweep.add_argument("--seed", type=int, metavar="S", help="root seed")
+    sweep.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+        help="override a key of the base scenario by dotted path (VALUE is TOML)",
+    )  # fmt: skip
+    sweep.add_argument(
+        "--workers", type=int, metavar="N", help="local worker processes (default: all cores)"
+    )
+    sweep.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on an existing Dask cluster (tcp://host:8786)"
+    )
+    sweep.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(func=cmd_sweep)
+
+    report = sub.add_parser("sweep-report", help="tables and charts of a sweep directory")
+    report.add_argument("directory", type=Path, metavar="DIR", help="sweep directory")
+    report.add_argument("--svg", action="store_true", help="also write SVG charts")
+    report.set_defaults(func=cmd_sweep_report)
 
     ref = sub.add_parser("reference", help="print or write docs/scenario_reference.md")
     mode = ref.add_mutually_exclusive_group()
@@ -123,6 +156,12 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         dest="overrides",
         help="override a key by dotted path; VALUE is TOML (a bare word is taken as a string)",
+    )
+
+
+def _plot_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--plots", action="store_true", help="also draw the charts (PNG and SVG) into DIR/plots"
     )
 
 
@@ -225,7 +264,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(metrics.format_summary(summary))
     print(f"run directory: {path}")
-    return EXIT_OK
+    return _plots(args, path)
 
 
 # --------------------------------------------------------------------------- replications
@@ -317,7 +356,7 @@ def _run_replications(
     print(rp.format_table(table, title))
     _print_auto_note(plan, reps)
     print(f"output directory: {path}")
-    return EXIT_OK
+    return _plots(args, path)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -354,6 +393,110 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(result.format())
     _print_auto_note(plan, result.reps)
     print(f"output directory: {path}")
+    return _plots(args, path)
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _plots(args: argparse.Namespace, out_dir: Path) -> int:
+    """With ``--plots``, draw the charts of the directory just written."""
+    return _draw(out_dir) if getattr(args, "plots", False) else EXIT_OK
+
+
+def _draw(out_dir: Path, formats: tuple[str, ...] = ("png", "svg")) -> int:
+    """Draw a run's or a comparison's charts into ``out_dir/plots``; print where."""
+    from sim import plots
+    from sim.rundir import RunDirError
+
+    single = (out_dir / "outcomes.parquet").is_file()
+    try:
+        written = (plots.plot_run if single else plots.plot_comparison)(out_dir, formats)
+    except (OSError, RunDirError) as exc:
+        _error(f"plots: cannot draw into {out_dir / plots.PLOTS_DIR}: {exc}")
+        return EXIT_FAILED
+    print(f"charts: {len(written)} files in {out_dir / plots.PLOTS_DIR}")
+    return EXIT_OK
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """``overdue plot DIR``: redraw the charts from the saved results only."""
+    from sim import rundir
+
+    directory = args.directory
+    if not any((directory / m).is_file() for m in rundir.MARKERS):
+        raise UsageError(f"DIR: {directory} is not a run or compare directory")
+    return _draw(directory, ("png",) if args.no_svg else ("png", "svg"))
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Validate the sweep file and every design point, then run the missing units."""
+    from sim.sweep import load_sweep
+    from sim.sweep_run import SweepDirError, run_sweep
+
+    overrides = dict(parse_set(item) for item in args.overrides)
+    for key, value in (
+        ("population.borrowers", args.borrowers),
+        ("days", args.days),
+        ("replications", args.reps),
+        ("seed", args.seed),
+    ):
+        if value is not None:
+            overrides[key] = value
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers: must be at least 1, got {args.workers}")
+    sweep = load_sweep(args.sweep_file, overrides)
+    out_dir = args.out if args.out is not None else default_out_dir(sweep.name)
+    try:
+        with _progress_bar(0, args.quiet, unit="unit", desc="sweep") as progress:
+            outcome = run_sweep(
+                sweep,
+                out_dir,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                resume=args.resume,
+                progress=progress,
+            )
+    except SweepDirError as exc:
+        raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        _error(f"interrupted; finished units are kept: add --resume to finish {out_dir}")
+        return EXIT_INTERRUPTED
+    print(
+        f"sweep {sweep.name}: {len(outcome.points)} points x {sweep.replications} replications"
+        f" = {outcome.total} units; ran {outcome.ran}, already done {outcome.skipped}, "
+        f"failed {outcome.failed}"
+    )
+    print(f"sweep directory: {outcome.directory}")
+    if outcome.failed:
+        _error(
+            f"{outcome.failed} units failed (tracebacks in {outcome.directory / 'failures'}); "
+            "rerun with --resume to retry them"
+        )
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_sweep_report(args: argparse.Namespace) -> int:
+    """Write DIR/report: tables, charts, sensitivity indices and the EMA export."""
+    from sim.sweep_report import report, write_report
+    from sim.sweep_run import SweepDirError
+
+    try:
+        rep = report(args.directory)
+        path = write_report(args.directory, ("png", "svg") if args.svg else ("png",))
+    except SweepDirError as exc:
+        raise UsageError(f"DIR: {exc}") from None
+    shown = [c for c in rep.points.columns if c in rep.metrics]
+    with_params = rep.points[[*rep.parameters, *shown]]
+    print(with_params.to_string(index=False, float_format=lambda x: f"{x:,.4g}"))
+    print(f"Pareto front (recovery against harm): points {rep.pareto['point'].tolist()}")
+    for note in rep.warnings:
+        print(f"warning: {note}", file=sys.stderr)
+    print(f"report: {path}")
     return EXIT_OK
 
 

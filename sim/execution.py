@@ -37,59 +37,88 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def run_units(
-    tasks: Sequence[Task], workers: int = 1, scheduler: str | None = None
-) -> Iterator[tuple[Hashable, Any]]:
-    """Run ``tasks``; yield ``(key, result)`` for each as it completes.
+class Runner:
+    """Runs batches of units on one pool of workers or one Dask client, kept for its lifetime.
 
-    ``scheduler`` (a Dask scheduler address such as ``tcp://host:8786``, or a
-    ``distributed.Client``) sends them to a cluster; otherwise ``workers`` local processes
-    run them (``workers <= 1``: this process, in order). An exception raised by a unit
-    propagates (callers that must go on catch it inside the unit).
+    ``with Runner(workers, scheduler) as runner: runner.run(tasks)`` — several batches reuse
+    the same workers (``reps="auto"`` adds replications in batches). ``scheduler`` is a Dask
+    scheduler address such as ``tcp://host:8786``, or a ``distributed.Client``; otherwise
+    ``workers`` local processes (``workers <= 1``: this process, in order). On an error or
+    Ctrl-C the queued units are cancelled before it propagates. An exception raised by a
+    unit propagates too (callers that must go on catch it inside the unit).
     """
-    if scheduler is not None:
-        yield from _run_dask(tasks, scheduler)
-    elif workers <= 1 or len(tasks) <= 1:
-        for key, fn, args in tasks:
-            yield key, fn(*args)
-    else:
-        yield from _run_local(tasks, min(workers, len(tasks)))
 
+    def __init__(self, workers: int = 1, scheduler: Any = None) -> None:
+        self.workers = workers
+        self.scheduler = scheduler
+        self._pool: ProcessPoolExecutor | None = None
+        self._client: Any = None
+        self._own_client = False
 
-def _run_local(tasks: Sequence[Task], workers: int) -> Iterator[tuple[Hashable, Any]]:
-    ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_ignore_sigint)
-    try:
-        futures = {pool.submit(fn, *args): key for key, fn, args in tasks}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+    def __enter__(self) -> Runner:
+        return self
 
+    def __exit__(self, *exc: object) -> None:
+        self.close(cancel=exc[0] is not None)
 
-def _run_dask(tasks: Sequence[Task], scheduler: Any) -> Iterator[tuple[Hashable, Any]]:
-    try:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-    except ImportError:  # pragma: no cover - depends on the installation
-        raise RuntimeError(
-            "--scheduler needs dask.distributed: pip install 'overdue[dask]'"
-        ) from None
-    own = not isinstance(scheduler, Client)
-    client = Client(scheduler) if own else scheduler
-    try:
-        futures = {}
-        for key, fn, args in tasks:
-            # pure=False: two units with equal arguments are still two units of work.
-            futures[client.submit(fn, *args, pure=False)] = key
+    def close(self, cancel: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
+            self._pool = None
+        if self._client is not None and self._own_client:
+            self._client.close()
+        self._client = None
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[tuple[Hashable, Any]]:
+        """Run ``tasks``; yield ``(key, result)`` for each as it completes."""
+        if self.scheduler is not None:
+            yield from self._run_dask(tasks)
+        elif self.workers <= 1 or (len(tasks) <= 1 and self._pool is None):
+            for key, fn, args in tasks:
+                yield key, fn(*args)
+        else:
+            yield from self._run_local(tasks)
+
+    def _run_local(self, tasks: Sequence[Task]) -> Iterator[tuple[Hashable, Any]]:
+        if self._pool is None:
+            ctx = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=ctx, initializer=_ignore_sigint
+            )
+        futures = {self._pool.submit(fn, *args): key for key, fn, args in tasks}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+    def _run_dask(self, tasks: Sequence[Task]) -> Iterator[tuple[Hashable, Any]]:
+        try:
+            from distributed import Client
+            from distributed import as_completed as dask_completed
+        except ImportError:  # pragma: no cover - depends on the installation
+            raise RuntimeError(
+                "--scheduler needs dask.distributed: pip install 'overdue[dask]'"
+            ) from None
+        if self._client is None:
+            self._own_client = not isinstance(self.scheduler, Client)
+            self._client = Client(self.scheduler) if self._own_client else self.scheduler
+        # pure=False: two units with equal arguments are still two units of work.
+        futures = {self._client.submit(fn, *args, pure=False): key for key, fn, args in tasks}
         try:
             for future in dask_completed(list(futures)):
                 yield futures[future], future.result()
         except BaseException:
-            client.cancel(list(futures))
+            self._client.cancel(list(futures))
             raise
-    finally:
-        if own:
-            client.close()
+
+
+def run_units(
+    tasks: Sequence[Task], workers: int = 1, scheduler: Any = None
+) -> Iterator[tuple[Hashable, Any]]:
+    """Run one batch of ``tasks`` on a :class:`Runner` made for it; yield ``(key, result)``
+    for each as it completes."""
+    with Runner(min(workers, max(1, len(tasks))), scheduler) as runner:
+        yield from runner.run(tasks)

@@ -153,7 +153,7 @@ def apply_style(fig: Figure) -> Figure:
     return fig
 
 
-def _styled(func: Callable[P, R]) -> Callable[P, R]:
+def styled(func: Callable[P, R]) -> Callable[P, R]:
     """Run a chart function under :func:`style`."""
 
     @functools.wraps(func)
@@ -221,6 +221,17 @@ def metric_label(metric: str) -> str:
     return metric
 
 
+def metric_unit(metric: str) -> str:
+    """The unit of a headline metric (``share``, ``yuan``, ``days``, ...; "" if unknown)."""
+    m = rp.METRIC_BY_NAME.get(metric)
+    return m.unit if m is not None else ""
+
+
+def axis_label(metric: str, diff: bool = False) -> str:
+    """``"Recovery rate, recovered / owed (%)"``: a metric's name and unit for an axis."""
+    return f"{metric_label(metric)} ({unit_text(metric_unit(metric), diff)})"
+
+
 def unit_text(unit: str, diff: bool = False) -> str:
     """The unit of a metric as written in an axis label; a difference of shares is in
     percentage points."""
@@ -237,7 +248,7 @@ def _yuan(x: float) -> str:
     return f"{x:.3g}"
 
 
-def _format_value(value: float, unit: str) -> str:
+def format_value(value: float, unit: str) -> str:
     """A bar's value label."""
     if not math.isfinite(value):
         return "n/a"
@@ -248,7 +259,7 @@ def _format_value(value: float, unit: str) -> str:
     return f"{value:,.1f}"
 
 
-def _unit_axis(axis: Axis, unit: str, diff: bool = False) -> None:
+def unit_axis(axis: Axis, unit: str, diff: bool = False) -> None:
     """Tick labels in the unit: shares as % (differences as pp), yuan abbreviated."""
     if unit == "share":
         symbol = " pp" if diff else "%"
@@ -482,7 +493,7 @@ def roll_rate_matrix(outcomes: pd.DataFrame, monthly: pd.DataFrame, horizon: flo
 # --------------------------------------------------------------------------- drawing helpers
 
 
-def _axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> tuple[Figure, Axes]:
+def figure_axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> tuple[Figure, Axes]:
     """``ax`` and its figure, or a new figure with one axes."""
     if ax is not None:
         return ax.figure, ax
@@ -584,7 +595,7 @@ def _bars(
     (ax.set_yticks if horizontal else ax.set_xticks)(pos, labels)
     (ax.set_xlim if horizontal else ax.set_ylim)(min(0.0, min(ends)), max(ends) * 1.15 or 1.0)
     ax.grid(axis="y" if horizontal else "x", visible=False)
-    _unit_axis(ax.xaxis if horizontal else ax.yaxis, unit)
+    unit_axis(ax.xaxis if horizontal else ax.yaxis, unit)
     if horizontal:
         ax.invert_yaxis()
     if len(policies) > 1:
@@ -603,7 +614,7 @@ def _label_bars(
     ax: Axes, at: np.ndarray, value: np.ndarray, end: np.ndarray, unit: str, horizontal: bool
 ) -> None:
     for a, v, e in zip(at, value, end, strict=True):
-        text = _format_value(v, unit)
+        text = format_value(v, unit)
         if horizontal:
             ax.text(e, a, f" {text}", va="center", ha="left", **_LABEL_KW)
         else:
@@ -631,7 +642,7 @@ def _bucket_name(column: str) -> str:
 # --------------------------------------------------------------------------- charts
 
 
-@_styled
+@styled
 def funnel(data: Run | pd.DataFrame, ax: Axes | None = None) -> Figure:
     """Share of borrowers reaching each ladder stage, in :data:`STAGES` order.
 
@@ -656,7 +667,7 @@ def funnel(data: Run | pd.DataFrame, ax: Axes | None = None) -> Figure:
         )
         note = f"{LEVEL:.0%} Wilson intervals, {s['borrowers']:,} borrowers"
     several = est["policy"].nunique() > 1
-    fig, ax = _axes(ax, (6.4, 6.4) if several else None)
+    fig, ax = figure_axes(ax, (6.4, 6.4) if several else None)
     labels = [_stage_label(k) for k in STAGES]
     _bars(ax, est, STAGES, labels, "share", horizontal=True, key_colours=STAGE_COLOURS)
     ax.set_title(f"Borrowers reaching each stage of the ladder\n({note})")
@@ -665,7 +676,7 @@ def funnel(data: Run | pd.DataFrame, ax: Axes | None = None) -> Figure:
     return fig
 
 
-@_styled
+@styled
 def emergency_contact_by_dpd(runs: Run | Sequence[Run], ax: Axes | None = None) -> Figure:
     """Cumulative share of borrowers who have reached the emergency-contact stage by day past
     due (:func:`emergency_contact_curve`), with a pointwise 95% Wilson band.
@@ -677,7 +688,7 @@ def emergency_contact_by_dpd(runs: Run | Sequence[Run], ax: Axes | None = None) 
     """
     items = _runs(runs)
     colours = policy_colours([name for name, _ in items])
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     for name, run in items:
         horizon = _horizon(run)
         c = emergency_contact_curve(run["outcomes"], horizon)
@@ -688,7 +699,7 @@ def emergency_contact_by_dpd(runs: Run | Sequence[Run], ax: Axes | None = None) 
                c["high"].to_numpy(), colour, label)  # fmt: skip
     ax.set_xlim(0, max(_horizon(r) for _, r in items))
     ax.set_ylim(bottom=0)
-    _unit_axis(ax.yaxis, "share")
+    unit_axis(ax.yaxis, "share")
     ax.legend(loc="lower right", title=f"{LEVEL:.0%} Wilson band")
     ax.set_title("Emergency-contact stage reached, by days past due")
     ax.set_xlabel("Days past due (days)")
@@ -696,7 +707,7 @@ def emergency_contact_by_dpd(runs: Run | Sequence[Run], ax: Axes | None = None) 
     return fig
 
 
-@_styled
+@styled
 def recovery_by_month(data: Run | pd.DataFrame, ax: Axes | None = None) -> Figure:
     """Recovery rate by month past due: the share of the balance owed at DPD 30 x month that
     is repaid afterwards, with CIs, a dashed 10% line and the months after month 3 shaded
@@ -721,7 +732,7 @@ def recovery_by_month(data: Run | pd.DataFrame, ax: Axes | None = None) -> Figur
         )
         note = f"{LEVEL:.0%} CI across accounts"
     months = sorted(int(m) for m in est["key"].unique())
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     after = sum(m < 3 for m in months)
     if after < len(months):
         ax.axvspan(after - 0.5, len(months) - 0.5, color="#eeeeee", zorder=0, linewidth=0)
@@ -756,7 +767,7 @@ def _step_grid(km: pd.DataFrame, end: float) -> tuple[np.ndarray, ...]:
     return (grid, *(np.where(i >= 0, c, 1.0) for c in cols))
 
 
-@_styled
+@styled
 def survival(runs: Run | Sequence[Run], by: str | None = None, ax: Axes | None = None) -> Figure:
     """Cure curve: Kaplan-Meier share still unpaid by day since entry, with a 95% band
     (Greenwood variance, log-log scale). See :func:`cure_times` for who is censored when.
@@ -778,7 +789,7 @@ def survival(runs: Run | Sequence[Run], by: str | None = None, ax: Axes | None =
     else:
         groups = [(name, run["outcomes"], _horizon(run)) for name, run in items]
     colours = policy_colours([g[0] for g in groups])
-    fig, ax = _axes(ax, (8.0, 4.8))
+    fig, ax = figure_axes(ax, (8.0, 4.8))
     for label, out, horizon in groups:
         km = kaplan_meier(*cure_times(out, horizon))
         x, s, low, high = _step_grid(km, horizon)
@@ -786,7 +797,7 @@ def survival(runs: Run | Sequence[Run], by: str | None = None, ax: Axes | None =
         _curve(ax, x, s, low, high, colours[label], text)
     ax.set_xlim(0, max(g[2] for g in groups))
     ax.set_ylim(0, 1.02)
-    _unit_axis(ax.yaxis, "share")
+    unit_axis(ax.yaxis, "share")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), labelspacing=0.8,
               title=f"{LEVEL:.0%} band: Greenwood,\nlog-log")  # fmt: skip
     what = " by segment" if by else ""
@@ -796,7 +807,7 @@ def survival(runs: Run | Sequence[Run], by: str | None = None, ax: Axes | None =
     return fig
 
 
-@_styled
+@styled
 def book_by_bucket(run: Run, ax: Axes | None = None) -> Figure:
     """Open accounts by 30-day delinquency bucket over simulated days (stacked area), from the
     daily table's ``open_dpd_*`` columns."""
@@ -804,7 +815,7 @@ def book_by_bucket(run: Run, ax: Axes | None = None) -> Figure:
     cols = [c for c in metrics.BUCKET_COLUMNS if c in daily]
     if not cols:
         raise ValueError("run: the daily table has no open_dpd_* columns (see sim.metrics)")
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     ax.stackplot(daily["day"], *(daily[c] for c in cols), colors=[BUCKET_COLOURS[c] for c in cols],
                  labels=[_bucket_name(c) for c in cols], linewidth=0)  # fmt: skip
     handles, labels = ax.get_legend_handles_labels()
@@ -819,7 +830,7 @@ def book_by_bucket(run: Run, ax: Axes | None = None) -> Figure:
     return fig
 
 
-@_styled
+@styled
 def roll_rates(run: Run, ax: Axes | None = None) -> Figure:
     """Heatmap of :func:`roll_rate_matrix`: for each 30-day bucket, the share of its accounts
     that rolled into the next bucket or ended the month cured, written off, ..., each cell
@@ -827,13 +838,13 @@ def roll_rates(run: Run, ax: Axes | None = None) -> Figure:
     mat = roll_rate_matrix(run["outcomes"], run["monthly"], _horizon(run))
     states = [c for c in mat.columns if c != "accounts"]
     values = mat[states].to_numpy(dtype=float)
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     ax.grid(False)
     if values.size:
         ax.imshow(np.ma.masked_invalid(values), cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
         for (i, j), v in np.ndenumerate(values):
             colour = "white" if v > 0.6 else "black"
-            ax.text(j, i, _format_value(v, "share"), ha="center", va="center", fontsize=8,
+            ax.text(j, i, format_value(v, "share"), ha="center", va="center", fontsize=8,
                     color=colour)  # fmt: skip
     else:
         _no_data(ax, "no account was followed through a whole month")
@@ -852,7 +863,7 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
 
 
-@_styled
+@styled
 def agents(run: Run) -> Figure:
     """Agent utilisation (busy / capacity minutes: daily and 7-day, with the whole-run figure
     dashed) and the queue (calls still waiting at the end of each day, calls delayed that day)
@@ -875,7 +886,7 @@ def agents(run: Run) -> Figure:
         top.axhline(whole, color="black", linestyle="--", linewidth=1,
                     label=f"whole run: {whole:.1%}")  # fmt: skip
     top.set_ylim(bottom=0)
-    _unit_axis(top.yaxis, "share")
+    unit_axis(top.yaxis, "share")
     top.legend(loc="upper right", ncols=3)
     top.set_ylabel("Utilisation (% of agent time)")
     bottom.plot(day, daily["agent_backlog"], color=OKABE_ITO[1], label="waiting at end of day")
@@ -892,7 +903,7 @@ def agents(run: Run) -> Figure:
     return fig
 
 
-@_styled
+@styled
 def cost_vs_recovery(run: Run) -> Figure:
     """Collection cost by channel (yuan) and, below, money recovered against total cost and
     net recovery (yuan), from the summary's ``costs`` and ``money``. Recovery is not
@@ -910,7 +921,7 @@ def cost_vs_recovery(run: Run) -> Figure:
     top.invert_yaxis()
     top.set_xlim(0, max(cost.max(), 1.0) * 1.15)
     top.grid(axis="y", visible=False)
-    _unit_axis(top.xaxis, "yuan")
+    unit_axis(top.xaxis, "yuan")
     top.set_xlabel("Cost (yuan)")
     top.set_ylabel("Channel (cost item)")
     items = {
@@ -924,7 +935,7 @@ def cost_vs_recovery(run: Run) -> Figure:
     bottom.set_xticks(range(len(items)), list(items))
     bottom.set_ylim(min(0.0, amounts.min() * 1.15), max(amounts.max(), 1.0) * 1.15)
     bottom.grid(axis="x", visible=False)
-    _unit_axis(bottom.yaxis, "yuan")
+    unit_axis(bottom.yaxis, "yuan")
     per_yuan = money.get("cost_per_yuan_recovered")
     if per_yuan is not None:
         bottom.set_title(f"cost per yuan recovered: {per_yuan:.3f} yuan", fontsize=9, loc="left")
@@ -934,7 +945,7 @@ def cost_vs_recovery(run: Run) -> Figure:
     return fig
 
 
-@_styled
+@styled
 def policy_bars(table: pd.DataFrame, metric: str, ax: Axes | None = None) -> Figure:
     """Each policy's estimate of ``metric`` with its CI across replications, side by side;
     a challenger whose paired difference from the champion is significant is starred."""
@@ -949,7 +960,7 @@ def policy_bars(table: pd.DataFrame, metric: str, ax: Axes | None = None) -> Fig
         f"{p} *" if s else p for p, s in zip(policies, sig, strict=True)
     ]  # fmt: skip
     unit = str(sub["unit"].iloc[0]) if "unit" in sub else ""
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     _bars(ax, est, policies, labels, unit, horizontal=False, key_colours=policy_colours(policies))
     star = "; * differs from the champion" if sig is not None else ""
     ax.set_title(f"{metric_label(metric)}\n({_ci_note(sub)}{star})")
@@ -983,14 +994,14 @@ def _forest_panel(
     ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
     unit = "share" if relative else str(rows["unit"].iloc[0])
-    _unit_axis(ax.xaxis, unit, diff=not relative)
+    unit_axis(ax.xaxis, unit, diff=not relative)
     ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.set_title(metric_label(metric), loc="left", fontsize=9.5)
     what = "Relative difference (%)" if relative else f"Difference ({unit_text(unit, diff=True)})"
     ax.set_xlabel(what)
 
 
-@_styled
+@styled
 def forest(
     table: pd.DataFrame, metrics: Sequence[str] | None = None, relative: bool = False
 ) -> Figure:

@@ -20,15 +20,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import multiprocessing
-import os
-import signal
 import subprocess
 import textwrap
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +33,7 @@ import pandas as pd
 
 import sim
 from sim import rundir, stats
+from sim.execution import Runner, Task, default_workers
 from sim.metrics import jsonable, summarize
 from sim.model import simulate
 from sim.records import STAGES, Records
@@ -229,13 +225,6 @@ def check_metric(metric: str, direction: str | None = None, name: str = "best_on
     return direction
 
 
-def default_workers() -> int:
-    """Cores this process may run on (the affinity mask where the OS has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
-
-
 # --------------------------------------------------------------------------- running
 
 
@@ -245,47 +234,11 @@ def _replicate(scenario: Scenario, seed: int, replication: int) -> list[Row]:
     return headline_rows(records, summarize(records, scenario))
 
 
-def _ignore_sigint() -> None:
-    """Worker initialiser: Ctrl-C is the parent's to handle (it cancels the queued work)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-@contextmanager
-def _executor(workers: int) -> Iterator[ProcessPoolExecutor | None]:
-    """A pool of ``workers`` spawned processes, or None for in-process execution.
-
-    "spawn" rather than "fork": the parent may hold threads (progress bar, Arrow) that a
-    forked child would inherit in an undefined state. On an error or Ctrl-C the queued units
-    are cancelled and the running ones allowed to finish before the error propagates.
-    """
-    if workers <= 1:
-        yield None
-        return
-    pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
-    )
-    try:
-        yield pool
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-
-
-def _run_units(
-    pool: ProcessPoolExecutor | None,
-    scenarios: Sequence[Scenario],
-    seed: int,
-    units: Iterable[tuple[int, int]],
-) -> Iterator[tuple[tuple[int, int], list[Row]]]:
-    """Run (scenario index, replication) units; yield each with its rows as it completes."""
-    if pool is None:
-        for i, r in units:
-            yield (i, r), _replicate(scenarios[i], seed, r)
-        return
-    futures = {pool.submit(_replicate, scenarios[i], seed, r): (i, r) for i, r in units}
-    for future in as_completed(futures):
-        yield futures[future], future.result()
+def _tasks(
+    scenarios: Sequence[Scenario], seed: int, units: Iterable[tuple[int, int]]
+) -> list[Task]:
+    """(scenario index, replication) units as :mod:`sim.execution` tasks."""
+    return [((i, r), _replicate, (scenarios[i], seed, r)) for i, r in units]
 
 
 def _tidy(
@@ -336,11 +289,11 @@ def _simulate_all(
     auto = reps == "auto"
     target = min(AUTO_START, max_reps) if auto else int(reps)
     results: dict[tuple[int, int], list[Row]] = {}
-    with _executor(min(workers, k * (max_reps if auto else target))) as pool:
+    with Runner(min(workers, k * (max_reps if auto else target))) as runner:
         while True:
             done = len(results) // k
             units = [(i, r) for r in range(done, target) for i in range(k)]
-            for unit, rows in _run_units(pool, scenarios, seed, units):
+            for unit, rows in runner.run(_tasks(scenarios, seed, units)):
                 results[unit] = rows
                 if progress is not None:
                     progress(len(results), k * target)

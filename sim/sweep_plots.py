@@ -18,22 +18,30 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.plots import EMPHASIS, apply_style, metric_label, policy_colours
+from sim.plots import (
+    EMPHASIS,
+    axis_label,
+    figure_axes,
+    format_value,
+    metric_label,
+    metric_unit,
+    policy_colours,
+    styled,
+    unit_axis,
+    unit_text,
+)
 from sim.sweep_report import HARM, RECOVERY, SweepReport
 
 
-def _axes(ax: Axes | None, size: tuple[float, float] = (7.0, 4.5)) -> tuple[Figure, Axes]:
-    if ax is not None:
-        return ax.figure, ax  # type: ignore[return-value]
-    fig = Figure(figsize=size, layout="constrained")
-    apply_style(fig)
-    return fig, fig.add_subplot()
+def _axes(ax: Axes | None) -> tuple[Figure, Axes]:
+    return figure_axes(ax, (7.0, 4.5))
 
 
 def _numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series)
 
 
+@styled
 def metric_vs_parameter(
     rep: SweepReport, metric: str, parameter: str, ax: Axes | None = None
 ) -> Figure:
@@ -49,7 +57,6 @@ def metric_vs_parameter(
     grid = rep.manifest["design"]["kind"] == "grid"
     x_num = _numeric(pts[parameter])
     groups = list(pts.groupby(others, sort=False)) if others else [((), pts)]
-    label = metric_label(metric)
     if grid and len(groups) <= 8:
         colours = policy_colours([_key(k) for k, _ in groups])
         for key, g in groups:
@@ -69,8 +76,12 @@ def metric_vs_parameter(
         )
         ax.errorbar(pts[parameter], pts[metric], yerr=err, fmt="o", markersize=3, alpha=0.7)
     ax.set_xlabel(parameter)
-    ax.set_ylabel(label)
-    ax.set_title(f"{label} by {parameter} (mean and 95% CI over replications)")
+    ax.set_ylabel(axis_label(metric))
+    unit_axis(ax.yaxis, metric_unit(metric))
+    ax.set_title(f"{metric_label(metric)} by {parameter}")
+    reps = int(pts[f"{metric}.n"].max()) if len(pts) else 0
+    ax.annotate(f"mean and 95% CI over {reps} replications per point", (0, 1.0),
+                xycoords="axes fraction", fontsize="small", va="bottom", color="0.35")  # fmt: skip
     return fig
 
 
@@ -88,6 +99,7 @@ def _key(key: object) -> str:
     return str(key)
 
 
+@styled
 def heatmap(rep: SweepReport, metric: str, x: str, y: str, ax: Axes | None = None) -> Figure:
     """Mean of ``metric`` over the grid of two parameters, each cell annotated."""
     fig, ax = _axes(ax)
@@ -101,26 +113,18 @@ def heatmap(rep: SweepReport, metric: str, x: str, y: str, ax: Axes | None = Non
         for j in range(data.shape[1]):
             v = data[i, j]
             light = hi > lo and (v - lo) / (hi - lo) < 0.5
-            ax.text(j, i, _fmt(metric, v), ha="center", va="center", fontsize="small",
+            ax.text(j, i, format_value(v, metric_unit(metric)), ha="center", va="center",
+                    fontsize="small",
                     color="white" if light else "black")  # fmt: skip
-    label = metric_label(metric)
-    fig.colorbar(im, ax=ax, label=label)
+    bar = fig.colorbar(im, ax=ax, label=axis_label(metric))
+    unit_axis(bar.ax.yaxis, metric_unit(metric))
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    ax.set_title(f"{label}: {y} x {x}")
+    ax.set_title(f"{metric_label(metric)}: {y} x {x} (mean)")
     return fig
 
 
-def _fmt(metric: str, v: float) -> str:
-    if np.isnan(v):
-        return ""
-    if metric.startswith(("funnel.", "cure_rate.", "recovery_by_month.")) or metric.endswith(
-        ("_rate", "utilisation")
-    ):
-        return f"{100 * v:.1f}%"
-    return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
-
-
+@styled
 def pareto(rep: SweepReport, recovery: str, harm: str, ax: Axes | None = None) -> Figure:
     """Every point's recovery against harm with 95% CI bars; the Pareto front (points no other
     beats on both, counting every harm metric of the sweep) is highlighted and labelled."""
@@ -146,13 +150,16 @@ def pareto(rep: SweepReport, recovery: str, harm: str, ax: Axes | None = None) -
             text = ", ".join(str(row[p]) for p in rep.parameters)
             ax.annotate(text, (row[recovery], row[harm]), fontsize="x-small",
                         xytext=(4, 4), textcoords="offset points")  # fmt: skip
-    ax.set_xlabel(metric_label(recovery))
-    ax.set_ylabel(metric_label(harm))
+    ax.set_xlabel(axis_label(recovery))
+    ax.set_ylabel(axis_label(harm))
+    unit_axis(ax.xaxis, metric_unit(recovery))
+    unit_axis(ax.yaxis, metric_unit(harm))
     ax.set_title("Recovery against harm across the sweep (95% CIs)")
     ax.legend(fontsize="small")
     return fig
 
 
+@styled
 def sensitivity_bars(rep: SweepReport, metric: str, ax: Axes | None = None) -> Figure:
     """Sensitivity indices of ``metric`` per parameter with 95% bootstrap CIs (Sobol': first
     order S1 and total ST; Morris: mu*), hatched when replication noise makes them unreliable."""
@@ -172,7 +179,11 @@ def sensitivity_bars(rep: SweepReport, metric: str, ax: Axes | None = None) -> F
                color=colours[index], hatch=None if reliable else "//")  # fmt: skip
     ax.set_xticks(np.arange(len(params)), params, rotation=20, ha="right")
     ax.axhline(0, color="0.3", linewidth=0.8)
-    ax.set_ylabel("index (share of variance)" if "S1" in indices else "mu* (metric units)")
+    ax.set_ylabel(
+        "Sobol' index (share of variance)"
+        if "S1" in indices
+        else f"mu* ({unit_text(metric_unit(metric))})"
+    )
     note = "" if reliable else " — unreliable: replication noise"
     ax.set_title(f"Sensitivity of {metric_label(metric)}{note}")
     ax.legend(fontsize="small")

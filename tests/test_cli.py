@@ -376,3 +376,29 @@ def test_cli_defaults_mirror_the_library() -> None:
 
     for name in ("DEFAULT_REPS", "DEFAULT_PRECISION", "DEFAULT_MAX_REPS", "DEFAULT_BEST_ON"):
         assert getattr(cli, name) == getattr(replications, name)
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def test_run_with_plots_draws_the_charts_and_plot_redraws_them(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert main(["run", BASELINE, *SMALL, "--out", str(out), "--plots"]) == 0
+    plots = out / "plots"
+    pngs = sorted(p.name for p in plots.glob("*.png"))
+    assert {"funnel.png", "recovery_by_month.png", "survival.png"} <= set(pngs)
+    assert len(list(plots.glob("*.svg"))) == len(pngs)
+    (plots / "funnel.png").unlink()
+    assert main(["plot", str(out), "--no-svg"]) == 0  # from the saved results only
+    assert (plots / "funnel.png").is_file() and not list(plots.glob("*.svg"))
+
+
+def test_compare_with_plots_draws_the_forest_plot(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    args = ["compare", BASELINE, DAY14, "--reps", "2", *REPS_SMALL, "--out", str(out), "--plots"]
+    assert main(args) == 0
+    assert (out / "plots" / "forest.png").is_file()
+
+
+def test_plot_of_a_directory_that_is_not_a_run_exits_2(tmp_path: Path) -> None:
+    assert main(["plot", str(tmp_path)]) == 2

@@ -148,3 +148,61 @@ def test_the_ema_export_loads_in_the_ema_workbench(tmp_path: Path) -> None:
     )
     np.testing.assert_allclose(out["harm.complaints_per_1000"].ravel(), [50.0] * 3 + [51.0] * 3)
     assert sweep_report.REPORT_DIR == "report"
+
+
+# --------------------------------------------------------------------------- the command line
+
+SWEEP = Path(__file__).resolve().parent.parent / "scenarios" / "sweeps" / "ec_trigger_x_agents.toml"
+SMALL = ["--borrowers", "200", "--days", "45", "--reps", "2", "--workers", "1", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from sim.cli import main
+
+    out = tmp_path_factory.mktemp("cli") / "sweep"
+    assert main(["sweep", str(SWEEP), *SMALL, "--out", str(out)]) == 0
+    return out
+
+
+def test_sweep_report_writes_tables_charts_and_the_ema_export(swept: Path) -> None:
+    from sim.cli import main
+
+    assert main(["sweep-report", str(swept)]) == 0
+    rep = swept / "report"
+    points = pd.read_csv(rep / "points.csv")
+    assert len(points) == 20  # 5 trigger cases x 4 head-counts
+    for m in ("money.recovery_rate", "funnel.emergency_contact", "harm.complaints_per_1000"):
+        assert {m, f"{m}.ci_low", f"{m}.ci_high"} <= set(points.columns)
+        assert (points[f"{m}.ci_low"] <= points[m]).all() and (
+            points[m] <= points[f"{m}.ci_high"]
+        ).all()
+    never = points[points["ec_trigger"] == "never"]
+    assert (never["funnel.emergency_contact"] == 0).all()
+    pngs = {p.name for p in rep.glob("*.png")}
+    assert "heatmap_money_recovery_rate.png" in pngs
+    assert "pareto_harm_complaints_per_1000.png" in pngs
+    assert "money_recovery_rate_by_agents_per_10k.png" in pngs
+    front = pd.read_csv(rep / "pareto.csv")
+    assert 1 <= len(front) <= len(points)
+    ema = pytest.importorskip("ema_workbench")
+    experiments, outcomes = ema.load_results(str(rep / "ema_results.tar.gz"))
+    assert len(experiments) == 40 and len(outcomes["money.recovery_rate"]) == 40
+    # a second report replaces the first, leaving nothing behind
+    assert main(["sweep-report", str(swept)]) == 0
+    assert not list(swept.glob(".report.*"))
+
+
+def test_sweep_errors_exit_2_and_write_nothing(tmp_path: Path, swept: Path) -> None:
+    from sim.cli import main
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SWEEP.read_text().replace('kind = "grid"', 'kind = "grid"\nshape = 3'))
+    out = tmp_path / "never"
+    assert main(["sweep", str(bad), *SMALL, "--out", str(out)]) == 2
+    assert not out.exists()
+    assert main(["sweep", str(SWEEP), *SMALL, "--borrowers", "-5", "--out", str(out)]) == 2
+    assert not out.exists()
+    assert main(["sweep", str(SWEEP), *SMALL, "--out", str(swept)]) == 2  # needs --resume
+    assert main(["sweep", str(SWEEP), *SMALL, "--out", str(swept), "--resume"]) == 0
+    assert main(["sweep-report", str(tmp_path)]) == 2
