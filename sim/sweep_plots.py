@@ -78,10 +78,10 @@ def metric_vs_parameter(
     ax.set_xlabel(parameter)
     ax.set_ylabel(axis_label(metric))
     unit_axis(ax.yaxis, metric_unit(metric))
-    ax.set_title(f"{metric_label(metric)} by {parameter}")
     reps = int(pts[f"{metric}.n"].max()) if len(pts) else 0
-    ax.annotate(f"mean and 95% CI over {reps} replications per point", (0, 1.0),
-                xycoords="axes fraction", fontsize="small", va="bottom", color="0.35")  # fmt: skip
+    ax.set_title(
+        f"{metric_label(metric)} by {parameter}\nmean and 95% CI over {reps} replications per point"
+    )
     return fig
 
 
@@ -106,6 +106,7 @@ def heatmap(rep: SweepReport, metric: str, x: str, y: str, ax: Axes | None = Non
     table = rep.points.pivot_table(index=y, columns=x, values=metric, aggfunc="mean", sort=False)
     data = table.to_numpy(dtype=float)
     im = ax.imshow(data, aspect="auto", cmap="viridis", origin="lower")
+    ax.grid(False)
     ax.set_xticks(np.arange(data.shape[1]), [str(c) for c in table.columns])
     ax.set_yticks(np.arange(data.shape[0]), [str(i) for i in table.index])
     lo, hi = np.nanmin(data), np.nanmax(data)
