@@ -491,9 +491,20 @@ def cmd_sweep_report(args: argparse.Namespace) -> int:
     except SweepDirError as exc:
         raise UsageError(f"DIR: {exc}") from None
     shown = [c for c in rep.points.columns if c in rep.metrics]
-    with_params = rep.points[[*rep.parameters, *shown]]
-    print(with_params.to_string(index=False, float_format=lambda x: f"{x:,.4g}"))
+    table = rep.points[["point", *rep.parameters, *shown]]
+    limit = 40
+    print(table.head(limit).to_string(index=False, float_format=lambda x: f"{x:,.4g}"))
+    if len(table) > limit:
+        print(f"... {len(table) - limit} more points in {path / 'points.csv'}")
     print(f"Pareto front (recovery against harm): points {rep.pareto['point'].tolist()}")
+    if rep.sensitivity is not None:
+        top = rep.sensitivity[rep.sensitivity["index"].isin(["ST", "mu_star"])]
+        for metric, g in top.groupby("metric", sort=False):
+            best = g.sort_values("value", ascending=False).head(3)
+            ranked = ", ".join(
+                f"{r.parameter} {r.value:.2f} ± {r.conf:.2f}" for r in best.itertuples()
+            )
+            print(f"most influential on {metric} ({best['index'].iloc[0]}): {ranked}")
     for note in rep.warnings:
         print(f"warning: {note}", file=sys.stderr)
     print(f"report: {path}")

@@ -148,7 +148,9 @@ def pareto(rep: SweepReport, recovery: str, harm: str, ax: Axes | None = None) -
         )
     if on.any():
         for _, row in pts[on].iterrows():
-            text = ", ".join(str(row[p]) for p in rep.parameters)
+            # Parameter values when they are few; else the point number (see points.csv).
+            few = len(rep.parameters) <= 2
+            text = ", ".join(str(row[p]) for p in rep.parameters) if few else f"point {row.point}"
             ax.annotate(text, (row[recovery], row[harm]), fontsize="x-small",
                         xytext=(4, 4), textcoords="offset points")  # fmt: skip
     ax.set_xlabel(axis_label(recovery))
@@ -186,7 +188,7 @@ def sensitivity_bars(rep: SweepReport, metric: str, ax: Axes | None = None) -> F
         else f"mu* ({unit_text(metric_unit(metric))})"
     )
     note = "" if reliable else " — unreliable: replication noise"
-    ax.set_title(f"Sensitivity of {metric_label(metric)}{note}")
+    ax.set_title(f"Sensitivity of {metric_label(metric)}{note}\nerror bars: 95% bootstrap CI")
     ax.legend(fontsize="small")
     return fig
 

@@ -139,15 +139,26 @@ def pareto_table(wide: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
 
 
 def noise_share(results: pd.DataFrame, metric: str) -> float:
-    """Share of the variance of point means across points that replication noise explains:
-    mean within-point variance / replications, over the variance of the point means."""
+    """Share of the variance of the point means across points that is replication noise.
+
+    Replication r of every point uses the same random numbers (common random numbers), so
+    a replication's noise has a part common to all points, which shifts every point mean
+    alike and does not blur their differences, and a part of its own. A two-way fit,
+    value = point effect + replication effect + residual, isolates the latter: its variance
+    (residual mean square) over the number of replications, divided by the variance of the
+    point means. Without common random numbers the replication effect is about zero and
+    this is the plain within-point variance over replications.
+    """
     sub = results[results["metric"] == metric]
     wide = sub.pivot(index="point", columns="replication", values="value").astype(float)
-    reps = wide.notna().sum(axis=1)
-    if (reps < 2).all() or len(wide) < 2:
+    wide = wide.dropna()
+    n_points, reps = wide.shape
+    if n_points < 2 or reps < 2:
         return float("nan")
-    noise = float((wide.var(axis=1, ddof=1) / reps).mean())
-    total = float(wide.mean(axis=1).var(ddof=1))
+    y = wide.to_numpy()
+    resid = y - y.mean(axis=1, keepdims=True) - y.mean(axis=0, keepdims=True) + y.mean()
+    noise = float((resid**2).sum() / ((n_points - 1) * (reps - 1))) / reps
+    total = float(y.mean(axis=1).var(ddof=1))
     return noise / total if total > 0 else float("inf")
 
 
@@ -177,8 +188,9 @@ def sensitivity(
         reliable = bool(share <= NOISE_WARNING)
         if not reliable:
             notes.append(
-                f"{metric}: replication noise is {share:.0%} of the variance across points; "
-                "its sensitivity indices mostly measure noise (add replications or borrowers)"
+                f"{metric}: replication noise is {share:.0%} of the variance across points "
+                f"(above {NOISE_WARNING:.0%}), so its sensitivity indices are unreliable: add "
+                "replications or borrowers"
             )
         for param, index, value, conf in _indices(kind, design, problem, u, y):
             rows.append(

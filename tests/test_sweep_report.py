@@ -72,6 +72,19 @@ def test_noise_share_separates_noise_from_signal() -> None:
     assert noise_share(_results(noise), "m") > 0.5  # about 1 for pure noise
 
 
+def test_noise_common_to_all_points_is_not_counted() -> None:
+    """Common random numbers: a replication's shift shared by every point moves all point
+    means alike, so it does not blur the comparison of points."""
+    rng = np.random.default_rng(1)
+    shift = 5.0 * rng.standard_normal(3)
+    common = {
+        (p, r): {"m": p + shift[r] + 0.01 * rng.standard_normal()}
+        for p in range(20)
+        for r in range(3)
+    }
+    assert noise_share(_results(common), "m") < 0.001
+
+
 def _salib_case(kind: str, noise_sd: float) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
     """A synthetic sweep: y = 4 u1 + 2 u2 + 0 u3 on the design's unit samples."""
     from SALib.sample import morris, sobol
