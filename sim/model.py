@@ -1,12 +1,13 @@
 """The engine: one replication of a scenario as SimPy processes.
 
-Each overdue account is one SimPy process (:func:`Model.account`) that acts only when
-something happens to it — a reminder, a call, a repayment, a trigger — and never ticks daily.
-The account keeps an agenda: for each kind of step, the time it is next due. The process takes
-the earliest and hands the account to that step's handler (``_on_<step>``), which acts and
-re-schedules what it affects. Steps that touch only the account run in its own time order;
-an answered agent call, which needs the shared :class:`~sim.agents.AgentPool`, first waits
-for the SimPy clock (see :meth:`Model.account` for why this changes no result).
+Each overdue account (:meth:`Model.account`) acts only when something happens to it — a
+reminder, a call, a repayment, a trigger — and never ticks daily. The account keeps an
+agenda: for each kind of step, the time it is next due. It takes the earliest and hands the
+account to that step's handler (``_on_<step>``), which acts and re-schedules what it affects.
+Steps that touch only the account run in its own time order; an answered agent call, which
+needs the shared :class:`~sim.agents.AgentPool`, first waits for the SimPy clock, and only
+then is the account a SimPy process (see :meth:`Model.account` for why this changes no
+result). Arrivals are a SimPy process too.
 
 Use :func:`simulate`; it returns :class:`~sim.records.Records`. The engine never prints or
 writes files.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from operator import attrgetter
 from typing import Any
 
@@ -172,7 +173,25 @@ class Model:
                     return
                 if t > env.now:
                     yield env.timeout(t - env.now)
-                env.process(self.account(self._new_borrower(i, row)))
+                self._open(self._new_borrower(i, row))
+
+    def _open(self, b: Borrower) -> None:
+        """Start an account now. It runs in its own time order until it must wait for the
+        clock (an answered agent call); only then does it become a SimPy process, so most
+        accounts, which never reach an agent, cost the event queue nothing."""
+        steps = self.account(b)
+        delay = next(steps, None)
+        if delay is not None:
+            self.env.process(self._wait(steps, delay))
+
+    def _wait(self, steps: Iterator[float], delay: float) -> Generator[Any, Any, None]:
+        """The SimPy process of an account that waits: sleep ``delay`` days, run on."""
+        timeout = self.env.timeout
+        while True:
+            yield timeout(delay)
+            delay = next(steps, None)
+            if delay is None:
+                return
 
     def _trait_rows(self, ids: np.ndarray) -> list[tuple[Any, ...]]:
         """Trait values of borrowers ``ids`` as plain Python tuples.
@@ -212,12 +231,13 @@ class Model:
         self.borrowers[i] = b
         return b
 
-    def account(self, b: Borrower) -> Generator[Any, Any, None]:
+    def account(self, b: Borrower) -> Iterator[float]:
         """The life of one overdue account, from DPD 0 until it is resolved or the horizon.
 
         The account's steps run in its own time order. Only a step that meets another
         process — an agent call, which uses the shared agent pool — waits for the SimPy clock
-        to reach it; a step that touches nothing but this account (a reminder, a robot call,
+        to reach it: the generator yields the delay (days) and :meth:`_wait` sleeps it in the
+        event queue. A step that touches nothing but this account (a reminder, a robot call,
         a repayment, a trigger) is applied in sequence without a round-trip through the event
         queue, since nothing another process does can change it. That halves the run time
         and changes no result: the same steps happen at the same times.
@@ -239,7 +259,7 @@ class Model:
             if kind == AGENT and b.pending is not None and t > env.now:
                 self.events_processed += steps
                 steps = 0
-                yield env.timeout(t - env.now)  # an answered call needs the shared agent pool
+                yield t - env.now  # an answered call needs the shared agent pool
             steps += 1
             handlers[kind](b, t, due)
             if t == last:  # a step that re-schedules itself at the same instant for ever is a bug
