@@ -8,6 +8,7 @@ is written), 130 interrupted (nothing partial is left behind).
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import textwrap
@@ -102,8 +103,8 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument("--quiet", action="store_true", help="no progress bar")
     cmp.set_defaults(func=cmd_compare)
 
-    plot = sub.add_parser("plot", help="(re)draw the charts of a run or compare directory")
-    plot.add_argument("directory", type=Path, metavar="DIR", help="run or compare directory")
+    plot = sub.add_parser("plot", help="(re)draw the charts of a run, compare or sweep directory")
+    plot.add_argument("directory", type=Path, metavar="DIR", help="run, compare or sweep directory")
     plot.add_argument("--no-svg", action="store_true", help="PNG only")
     plot.set_defaults(func=cmd_plot)
 
@@ -424,9 +425,16 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from sim import rundir
 
     directory = args.directory
+    formats = ("png",) if args.no_svg else ("png", "svg")
     if not any((directory / m).is_file() for m in rundir.MARKERS):
-        raise UsageError(f"DIR: {directory} is not a run or compare directory")
-    return _draw(directory, ("png",) if args.no_svg else ("png", "svg"))
+        raise UsageError(f"DIR: {directory} is not a run, compare or sweep directory")
+    manifest = directory / rundir.MANIFEST
+    if manifest.is_file() and json.loads(manifest.read_text()).get("kind") == "sweep":
+        from sim.sweep_report import write_report
+
+        print(f"report: {write_report(directory, formats)}")
+        return EXIT_OK
+    return _draw(directory, formats)
 
 
 # --------------------------------------------------------------------------- sweeps

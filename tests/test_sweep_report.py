@@ -219,3 +219,25 @@ def test_sweep_errors_exit_2_and_write_nothing(tmp_path: Path, swept: Path) -> N
     assert main(["sweep", str(SWEEP), *SMALL, "--out", str(swept)]) == 2  # needs --resume
     assert main(["sweep", str(SWEEP), *SMALL, "--out", str(swept), "--resume"]) == 0
     assert main(["sweep-report", str(tmp_path)]) == 2
+
+
+def test_plot_redraws_a_sweep_report_and_every_sweep_chart_is_labelled(swept: Path) -> None:
+    from sim import sweep_plots
+    from sim.cli import main
+    from sim.sweep_report import report
+
+    assert main(["plot", str(swept), "--no-svg"]) == 0
+    assert (swept / "report" / "pareto.csv").is_file()
+    rep = report(swept)
+    m, (a, b) = "money.recovery_rate", rep.parameters
+    figures = [
+        sweep_plots.metric_vs_parameter(rep, m, b),
+        sweep_plots.heatmap(rep, m, b, a),
+        sweep_plots.pareto(rep, m, "harm.complaints_per_1000"),
+    ]
+    for fig in figures:
+        ax = fig.axes[0]
+        assert ax.get_title()
+        assert ax.get_xlabel() and ax.get_ylabel()
+    assert "(%)" in figures[0].axes[0].get_ylabel()  # a share is shown in percent
+    assert "(per 1,000 borrowers)" in figures[2].axes[0].get_ylabel()
