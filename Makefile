@@ -16,16 +16,17 @@ run: $(STAMP)
 	$(BIN)/overdue run scenarios/baseline.toml --borrowers 10000 --seed 1 --out results/baseline
 
 test: $(STAMP)
-	$(BIN)/ruff check sim tests benchmarks
-	$(BIN)/ruff format --check sim tests benchmarks
+	$(BIN)/ruff check sim tests benchmarks notebooks
+	$(BIN)/ruff format --check sim tests benchmarks notebooks
 	$(BIN)/pytest -q
+	$(BIN)/pytest -q --nbmake --nbmake-timeout=300 notebooks
 
 lint: $(STAMP)
-	$(BIN)/ruff check sim tests benchmarks
+	$(BIN)/ruff check sim tests benchmarks notebooks
 
 format: $(STAMP)
-	$(BIN)/ruff format sim tests benchmarks
-	$(BIN)/ruff check --fix sim tests benchmarks
+	$(BIN)/ruff format sim tests benchmarks notebooks
+	$(BIN)/ruff check --fix sim tests benchmarks notebooks
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
