@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/overdue run scenarios/baseline.toml --borrowers 10000 --seed 1 --out results/baseline
+	$(BIN)/overdue run scenarios/baseline.toml --borrowers 10000 --seed 1 --out results/baseline --plots
 
 test: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks notebooks

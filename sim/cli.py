@@ -383,12 +383,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     total = len(scenarios) * (plan["reps"] if plan["reps"] != "auto" else rp.AUTO_START)
     run = partial(rp.compare, scenarios, best_on=args.best_on, direction=args.direction)
     result = _replicate(args, plan, run, total)
-    doc = rp.manifest(
-        "compare", result.scenarios, args.scenarios, result.replications,
-        overrides=overrides, selection=result.selection, **plan,
-    )  # fmt: skip
-    tables = {"comparison": result.table}
-    path = _write(out_dir, lambda: rp.write_results(out_dir, result.replications, tables, doc))
+    path = _write(
+        out_dir, lambda: result.write(out_dir, args.scenarios, overrides=overrides, **plan)
+    )
     if path is None:
         return EXIT_FAILED
     print(result.format())

@@ -262,7 +262,7 @@ def format_value(value: float, unit: str) -> str:
 def unit_axis(axis: Axis, unit: str, diff: bool = False) -> None:
     """Tick labels in the unit: shares as % (differences as pp), yuan abbreviated."""
     if unit == "share":
-        symbol = " pp" if diff else "%"
+        symbol = "" if diff else "%"  # a difference: the axis label says percentage points
         axis.set_major_formatter(FuncFormatter(lambda x, _: f"{round(100 * x, 6) + 0.0:g}{symbol}"))
     elif unit == "yuan":
         axis.set_major_formatter(FuncFormatter(lambda x, _: _yuan(x)))
@@ -995,7 +995,7 @@ def _forest_panel(
     ax.grid(axis="y", visible=False)
     unit = "share" if relative else str(rows["unit"].iloc[0])
     unit_axis(ax.xaxis, unit, diff=not relative)
-    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.xaxis.set_major_locator(MaxNLocator(4))
     ax.set_title(metric_label(metric), loc="left", fontsize=9.5)
     what = "Relative difference (%)" if relative else f"Difference ({unit_text(unit, diff=True)})"
     ax.set_xlabel(what)

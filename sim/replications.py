@@ -543,6 +543,30 @@ class Comparison:
         """Replications run per scenario."""
         return int(self.replications["replication"].nunique())
 
+    def write(
+        self,
+        out_dir: str | Path,
+        paths: Sequence[str | Path | None] | None = None,
+        **provenance: Any,
+    ) -> Path:
+        """Write the comparison as ``overdue compare`` does (replications.parquet,
+        comparison.parquet/.csv, manifest.json), atomically; return the directory.
+
+        ``paths`` are the scenario files (for the manifest); ``provenance`` goes to
+        :func:`manifest` (``reps``, ``precision``, ``max_reps``, ``workers``, ``overrides``;
+        ``reps`` defaults to the replications run)."""
+        provenance.setdefault("reps", self.reps)
+        doc = manifest(
+            "compare",
+            self.scenarios,
+            list(paths) if paths is not None else [None] * len(self.scenarios),
+            self.replications,
+            selection=self.selection,
+            **provenance,
+        )
+        tables = {"comparison": self.table}
+        return write_results(Path(out_dir), self.replications, tables, doc)
+
     def format(self) -> str:
         """The comparison as text for a terminal (see :func:`format_table`)."""
         head = (
@@ -713,9 +737,9 @@ def manifest(
     replications: pd.DataFrame,
     *,
     reps: int | str,
-    precision: float,
-    max_reps: int,
-    workers: int,
+    precision: float = DEFAULT_PRECISION,
+    max_reps: int = DEFAULT_MAX_REPS,
+    workers: int | None = None,
     overrides: Mapping[str, Any] | None = None,
     selection: stats.Selection | None = None,
 ) -> dict[str, Any]:
