@@ -111,14 +111,8 @@ def _parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", help="run a parameter sweep (resumable; local or Dask)")
     sweep.add_argument("sweep_file", type=Path, metavar="SWEEP", help="sweep TOML file")
     sweep.add_argument("--out", type=Path, metavar="DIR", help="sweep directory (results/NAME)")
-    sweep.add_argument("--borrowers", type=int, metavar="N", help="set population.borrowers")
-    sweep.add_argument("--days", type=float, metavar="D", help="set days (the horizon)")
+    _scenario_options(sweep)
     sweep.add_argument("--reps", type=int, metavar="R", help="replications per design point")
-    sweep.add_argument("--seed", type=int, metavar="S", help="root seed")
-    sweep.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
-        help="override a key of the base scenario by dotted path (VALUE is TOML)",
-    )  # fmt: skip
     sweep.add_argument(
         "--workers", type=int, metavar="N", help="local worker processes (default: all cores)"
     )
@@ -442,15 +436,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.sweep import load_sweep
     from sim.sweep_run import SweepDirError, run_sweep
 
-    overrides = dict(parse_set(item) for item in args.overrides)
-    for key, value in (
-        ("population.borrowers", args.borrowers),
-        ("days", args.days),
-        ("replications", args.reps),
-        ("seed", args.seed),
-    ):
-        if value is not None:
-            overrides[key] = value
+    overrides = build_overrides(args)  # "seed" sets the sweep's root seed
+    if args.reps is not None:
+        overrides["replications"] = args.reps
     if args.workers is not None and args.workers < 1:
         raise UsageError(f"--workers: must be at least 1, got {args.workers}")
     sweep = load_sweep(args.sweep_file, overrides)

@@ -38,7 +38,7 @@ from sim.metrics import jsonable, summarize
 from sim.model import simulate
 from sim.records import STAGES, Records
 from sim.rundir import MANIFEST
-from sim.scenario import Scenario, build_scenario, load_scenario, set_path
+from sim.scenario import Scenario, load_scenario, with_overrides
 
 Row = tuple[str, float, float, float]
 """One headline figure of one replication: (metric, value, numerator, denominator)."""
@@ -335,12 +335,7 @@ def _resolve(
     if seed is not None:
         dotted["seed"] = seed
     if isinstance(scenario, Scenario):
-        if not dotted:
-            return scenario
-        data = scenario.to_dict()
-        for key, value in dotted.items():
-            set_path(data, key, value)
-        return build_scenario(data)
+        return with_overrides(scenario, dotted)
     return load_scenario(scenario, dotted)
 
 

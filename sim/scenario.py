@@ -17,6 +17,7 @@ import dataclasses
 import math
 import tomllib
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -815,6 +816,17 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     for dotted, value in (overrides or {}).items():
         set_path(data, dotted, value)
     data.setdefault("name", path.stem)
+    return build_scenario(data)
+
+
+def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+    """``scenario`` with dotted-path ``overrides`` applied, validated again (a bad key or value
+    raises :class:`ScenarioError` naming it)."""
+    if not overrides:
+        return scenario
+    data = to_dict(scenario)
+    for dotted, value in overrides.items():
+        set_path(data, dotted, value)
     return build_scenario(data)
 
 

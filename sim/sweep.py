@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from sim.replications import METRIC_BY_NAME, METRICS
-from sim.scenario import Scenario, build_scenario, load_scenario, set_path, to_dict
+from sim.scenario import Scenario, load_scenario, to_dict, with_overrides
 from sim.spec import ScenarioError
 
 DESIGNS = ("grid", "lhs", "grid_x_lhs", "sobol", "morris")
@@ -407,10 +407,7 @@ def _check_levels(sweep: Sweep, i: int, p: Parameter) -> None:
 
 def scenario_for(sweep: Sweep, assignments: Mapping[str, Any]) -> Scenario:
     """The base scenario with a design point's dotted-key assignments."""
-    data = to_dict(sweep.base)
-    for key, value in assignments.items():
-        set_path(data, key, value)
-    return build_scenario(data)
+    return with_overrides(sweep.base, assignments)
 
 
 # --------------------------------------------------------------------------- designs
