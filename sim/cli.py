@@ -126,6 +126,12 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("sweep-report", help="tables and charts of a sweep directory")
     report.add_argument("directory", type=Path, metavar="DIR", help="sweep directory")
     report.add_argument("--svg", action="store_true", help="also write SVG charts")
+    report.add_argument(
+        "--reference",
+        type=int,
+        metavar="POINT",
+        help="also compare every point with this one on paired replications",
+    )
     report.set_defaults(func=cmd_sweep_report)
 
     ref = sub.add_parser("reference", help="print or write docs/scenario_reference.md")
@@ -478,11 +484,14 @@ def cmd_sweep_report(args: argparse.Namespace) -> int:
     from sim.sweep_report import report, write_report
     from sim.sweep_run import SweepDirError
 
+    formats = ("png", "svg") if args.svg else ("png",)
     try:
-        rep = report(args.directory)
-        path = write_report(args.directory, ("png", "svg") if args.svg else ("png",))
+        rep = report(args.directory, reference=args.reference)
+        path = write_report(args.directory, formats, reference=args.reference)
     except SweepDirError as exc:
         raise UsageError(f"DIR: {exc}") from None
+    except ValueError as exc:  # a reference point without results
+        raise UsageError(f"--{exc}") from None
     shown = [c for c in rep.points.columns if c in rep.metrics]
     table = rep.points[["point", *rep.parameters, *shown]]
     limit = 40
@@ -490,6 +499,12 @@ def cmd_sweep_report(args: argparse.Namespace) -> int:
     if len(table) > limit:
         print(f"... {len(table) - limit} more points in {path / 'points.csv'}")
     print(f"Pareto front (recovery against harm): points {rep.pareto['point'].tolist()}")
+    if rep.paired is not None:
+        sig = rep.paired[rep.paired["significant"]]
+        counts = sig.groupby("metric", sort=False).size().reindex(rep.metrics, fill_value=0)
+        print(f"paired differences from point {rep.reference} (95% CI excludes 0), in paired.csv:")
+        for metric, k in counts.items():
+            print(f"  {metric}: {k} of {len(rep.points) - 1} points differ")
     if rep.sensitivity is not None:
         top = rep.sensitivity[rep.sensitivity["index"].isin(["ST", "mu_star"])]
         for metric, g in top.groupby("metric", sort=False):

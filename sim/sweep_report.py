@@ -8,6 +8,8 @@ the tables as DataFrames; :func:`write_report` also draws the charts and writes 
   the replications with its 95% confidence interval (:func:`sim.stats.ratio_interval`: a
   pooled ratio with a delta-method interval for shares and rates, a t-interval otherwise).
 * ``pareto`` — the points no other point beats on recovery and harm at once.
+* ``paired`` (with a reference point) — each point minus the reference on paired
+  replications (common random numbers), with 95% CIs far narrower than each point's own.
 * ``sensitivity`` (Sobol' and Morris designs) — SALib's indices per metric and parameter
   with their bootstrap confidence intervals, plus the share of the variance across points
   that is only replication noise; above :data:`NOISE_WARNING` the indices are flagged as
@@ -56,6 +58,8 @@ class SweepReport:
     pareto: pd.DataFrame
     sensitivity: pd.DataFrame | None
     warnings: tuple[str, ...]
+    paired: pd.DataFrame | None = None
+    reference: int | None = None
 
     @property
     def parameters(self) -> list[str]:
@@ -101,6 +105,54 @@ def wide_points(points: pd.DataFrame, estimates: pd.DataFrame) -> pd.DataFrame:
         for col, suffix in (("estimate", ""), ("ci_low", ".ci_low"), ("ci_high", ".ci_high")):
             out[f"{metric}{suffix}"] = out["point"].map(g[col])
         out[f"{metric}.n"] = out["point"].map(g["n"]).astype("Int64")
+    return out
+
+
+def paired_differences(
+    results: pd.DataFrame, reference: int, level: float = stats.LEVEL
+) -> pd.DataFrame:
+    """Every point's paired difference from the ``reference`` point, per metric.
+
+    Replication r of every point uses the same random numbers, so point minus reference is
+    estimated on paired replications (:func:`sim.stats.paired_difference`: the paired
+    t-interval, by the delta method for ratios); the interval is much narrower than either
+    point's own. Columns: point, metric, n (pairs), diff, diff_low, diff_high, significant
+    (the CI excludes 0). Not adjusted for the number of points compared.
+    """
+    if reference not in set(results["point"]):
+        raise ValueError(f"reference: point {reference} has no results")
+    rows = []
+    for metric, g in results.groupby("metric", sort=False):
+        wide = g.pivot(index="replication", columns="point", values=["numerator", "denominator"])
+        ref = (wide[("numerator", reference)], wide[("denominator", reference)])
+        for point in wide["numerator"].columns:
+            if point == reference:
+                continue
+            est = stats.paired_difference(
+                *ref, wide[("numerator", point)], wide[("denominator", point)], level=level
+            )
+            rows.append(
+                {
+                    "point": int(point),
+                    "metric": metric,
+                    "n": est.n,
+                    "diff": est.value,
+                    "diff_low": est.low,
+                    "diff_high": est.high,
+                    "significant": est.significant,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _with_differences(wide: pd.DataFrame, paired: pd.DataFrame) -> pd.DataFrame:
+    """``wide`` plus ``<metric>.diff``, ``.diff_low`` and ``.diff_high`` per metric (NaN on the
+    reference row)."""
+    out = wide.copy()
+    for metric, g in paired.groupby("metric", sort=False):
+        g = g.set_index("point")
+        for col in ("diff", "diff_low", "diff_high"):
+            out[f"{metric}.{col}"] = out["point"].map(g[col])
     return out
 
 
@@ -234,18 +286,28 @@ def _indices(
     return out
 
 
-def report(sweep_dir: str | Path, level: float = stats.LEVEL) -> SweepReport:
-    """The tables of a sweep report, from the sweep directory."""
+def report(
+    sweep_dir: str | Path, level: float = stats.LEVEL, reference: int | None = None
+) -> SweepReport:
+    """The tables of a sweep report, from the sweep directory.
+
+    With ``reference`` (a point id), every point is also compared with that point on paired
+    replications (:func:`paired_differences`), and the points table gains the differences.
+    """
     manifest, points, results = load_sweep_results(sweep_dir)
     estimates = point_estimates(points, results, level)
     wide = wide_points(points, estimates)
     metrics = list(manifest["metrics"])
     pareto = pareto_table(wide, metrics)
     sens, notes = sensitivity(manifest, points, estimates, results)
+    paired = None
+    if reference is not None:
+        paired = paired_differences(results, reference, level)
+        wide = _with_differences(wide, paired)
     done = results["unit"].nunique() if len(results) else 0
     if done < manifest["units"]:
         notes.insert(0, f"{manifest['units'] - done} of {manifest['units']} units have no result")
-    return SweepReport(manifest, wide, estimates, pareto, sens, tuple(notes))
+    return SweepReport(manifest, wide, estimates, pareto, sens, tuple(notes), paired, reference)
 
 
 # --------------------------------------------------------------------------- EMA export
@@ -296,14 +358,16 @@ def write_ema(path: Path, experiments: pd.DataFrame, outcomes: dict[str, np.ndar
 # --------------------------------------------------------------------------- writing
 
 
-def write_report(sweep_dir: str | Path, formats: Sequence[str] = ("png",)) -> Path:
+def write_report(
+    sweep_dir: str | Path, formats: Sequence[str] = ("png",), reference: int | None = None
+) -> Path:
     """Write ``<sweep_dir>/report/``: points.csv/.parquet, estimates.parquet, pareto.csv,
-    sensitivity.csv, the charts, ema_results.tar.gz and manifest.json (with the warnings).
-    Written atomically; an earlier report is replaced."""
+    sensitivity.csv, paired.csv (with ``reference``), the charts, ema_results.tar.gz and
+    manifest.json (with the warnings). Written atomically; an earlier report is replaced."""
     from sim import sweep_plots
 
     sweep_dir = Path(sweep_dir)
-    rep = report(sweep_dir)
+    rep = report(sweep_dir, reference=reference)
     _, points, results = load_sweep_results(sweep_dir)
 
     def contents(tmp: Path) -> None:
@@ -313,6 +377,8 @@ def write_report(sweep_dir: str | Path, formats: Sequence[str] = ("png",)) -> Pa
         rep.pareto.to_csv(tmp / "pareto.csv", index=False)
         if rep.sensitivity is not None:
             rep.sensitivity.to_csv(tmp / "sensitivity.csv", index=False)
+        if rep.paired is not None:
+            rep.paired.to_csv(tmp / "paired.csv", index=False)
         if len(results):
             write_ema(tmp / "ema_results.tar.gz", *ema_experiments(rep.manifest, points, results))
         charts = sweep_plots.draw_all(rep, tmp, formats)
@@ -320,6 +386,7 @@ def write_report(sweep_dir: str | Path, formats: Sequence[str] = ("png",)) -> Pa
             "kind": "sweep_report",
             "sweep": rep.manifest["name"],
             "fingerprint": rep.manifest["fingerprint"],
+            "reference_point": rep.reference,
             "warnings": list(rep.warnings),
             "charts": [p.name for p in charts],
         }

@@ -252,3 +252,31 @@ def test_sensitivity_confidence_intervals_are_reproducible() -> None:
     np.random.seed(2)  # global state must not matter
     second, _ = sensitivity(manifest, points, est, res)
     pd.testing.assert_frame_equal(first, second)
+
+
+def test_paired_differences_from_a_reference_point_are_paired_t_intervals() -> None:
+    from sim.sweep_report import paired_differences
+
+    res = _results({(0, 0): {"m": 1.0}, (0, 1): {"m": 3.0}, (0, 2): {"m": 5.0},
+                    (1, 0): {"m": 2.0}, (1, 1): {"m": 5.0}, (1, 2): {"m": 6.0}})  # fmt: skip
+    d = paired_differences(res, reference=0).set_index("point")
+    diffs = np.array([1.0, 2.0, 1.0])
+    half = stats.t_quantile(0.95, 2) * diffs.std(ddof=1) / math.sqrt(3)
+    assert d.loc[1, "diff"] == pytest.approx(diffs.mean())
+    assert d.loc[1, "diff_high"] - d.loc[1, "diff"] == pytest.approx(half)
+    assert bool(d.loc[1, "significant"]) == (diffs.mean() - half > 0)
+    with pytest.raises(ValueError, match="reference"):
+        paired_differences(res, reference=7)
+
+
+def test_sweep_report_reference_writes_paired_differences(swept: Path) -> None:
+    from sim.cli import main
+
+    assert main(["sweep-report", str(swept), "--reference", "0"]) == 0
+    paired = pd.read_csv(swept / "report" / "paired.csv")
+    assert set(paired["point"]) == set(range(1, 20))
+    points = pd.read_csv(swept / "report" / "points.csv")
+    assert "money.recovery_rate.diff_low" in points.columns
+    never = points[points["ec_trigger"] == "never"]  # point 0 is never x 2 per 10k
+    assert never["funnel.emergency_contact.diff"].fillna(0).eq(0).all()
+    assert main(["sweep-report", str(swept), "--reference", "99"]) == 2
