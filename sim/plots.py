@@ -21,6 +21,9 @@ fixed colour per ladder stage (:data:`STAGE_COLOURS`) and per 30-day bucket
 
 Units: time in days, money in yuan, shares as fractions (axes show them as %), differences of
 shares in percentage points (pp). Intervals are 95%.
+
+Charts of a parameter sweep (metric against a parameter with CI bands, heatmaps, the Pareto
+front, sensitivity indices) are in :mod:`sim.sweep_plots`, in the same style.
 """
 
 from __future__ import annotations
