@@ -129,11 +129,11 @@ def summary_document(
 def _write_contents(
     tmp: Path, records: Records, summary: dict[str, Any], scenario: Scenario, seed: int
 ) -> None:
-    _write_parquet(records.outcomes, tmp / "outcomes.parquet")
-    _write_parquet(metrics.daily_table(records), tmp / "daily.parquet")
-    _write_parquet(records.monthly, tmp / "monthly.parquet")
+    write_parquet(records.outcomes, tmp / "outcomes.parquet")
+    write_parquet(metrics.daily_table(records), tmp / "daily.parquet")
+    write_parquet(records.monthly, tmp / "monthly.parquet")
     if records.events is not None:
-        _write_parquet(records.events, tmp / "events.parquet")
+        write_parquet(records.events, tmp / "events.parquet")
     write_json(summary_document(records, summary, scenario, seed), tmp / SUMMARY)
 
 
@@ -143,7 +143,6 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, path, compression="snappy")
 
 
-_write_parquet = write_parquet  # the name the run writer calls (a test patches it)
 
 
 def write_json(doc: dict[str, Any], path: Path) -> None:

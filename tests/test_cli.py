@@ -271,7 +271,7 @@ def test_ctrl_c_while_writing_keeps_the_previous_run(
             raise KeyboardInterrupt
         path.write_bytes(b"partial")
 
-    monkeypatch.setattr(rundir, "_write_parquet", write_then_interrupt)
+    monkeypatch.setattr(rundir, "write_parquet", write_then_interrupt)
     assert main(["run", BASELINE, *TINY, "--seed", "8", "--out", str(out)]) == 130
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert _leftovers(tmp_path) == []
