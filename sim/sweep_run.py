@@ -28,12 +28,11 @@ from __future__ import annotations
 import json
 import os
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -46,7 +45,6 @@ from sim.replications import METRICS, git_commit, headline_rows
 from sim.scenario import Scenario, to_dict
 from sim.sweep import Sweep, assignments, design_points, scenario_for
 
-UNIT_COLUMNS = ("unit", "point", "replication", "metric", "value", "numerator", "denominator")
 _SCHEMA = pa.schema(
     [
         ("unit", pa.string()),
@@ -188,23 +186,11 @@ class SweepStore:
         """Every finished unit's rows, in (point, replication, metric) order."""
         files = sorted(self.units_dir.glob("*.parquet"))
         if not files:
-            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _dtypes().items()})
+            return _SCHEMA.empty_table().to_pandas()
         table = pa.concat_tables([pq.read_table(f) for f in files]).to_pandas()
         order = table["metric"].map(_METRIC_ORDER)
         table = table.assign(_m=order).sort_values(["point", "replication", "_m"], kind="stable")
         return table.drop(columns="_m").reset_index(drop=True)
-
-
-def _dtypes() -> dict[str, str]:
-    return {
-        "unit": "object",
-        "point": "int64",
-        "replication": "int64",
-        "metric": "object",
-        "value": "float64",
-        "numerator": "float64",
-        "denominator": "float64",
-    }
 
 
 # --------------------------------------------------------------------------- the sweep
@@ -346,16 +332,3 @@ def load_sweep_results(out_dir: str | Path) -> tuple[dict[str, Any], pd.DataFram
     if manifest is None:
         raise SweepDirError(f"{out_dir} is not a sweep directory (no {MANIFEST})")
     return manifest, store.points(), store.results()
-
-
-def missing_units(points: pd.DataFrame, replications: int, finished: Iterable[str]) -> list[str]:
-    """Ids of the units of the design without a result."""
-    have = set(finished)
-    ids = (unit_id(int(p), r) for p in points["point"] for r in range(replications))
-    return [u for u in ids if u not in have]
-
-
-def replication_values(results: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Wide table of one metric: rows = points, columns = replications (values)."""
-    sub = results[results["metric"] == metric]
-    return sub.pivot(index="point", columns="replication", values="value").astype(np.float64)
