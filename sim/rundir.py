@@ -143,8 +143,6 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, path, compression="snappy")
 
 
-
-
 def write_json(doc: dict[str, Any], path: Path) -> None:
     """Indented UTF-8 JSON with a final newline; NaN is refused (use None)."""
     text = json.dumps(doc, indent=2, allow_nan=False, ensure_ascii=False)
