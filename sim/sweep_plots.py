@@ -71,10 +71,9 @@ def metric_vs_parameter(
         if others:
             ax.legend(title=", ".join(others), fontsize="small")
     else:
-        err = np.vstack(
-            [pts[metric] - pts[f"{metric}.ci_low"], pts[f"{metric}.ci_high"] - pts[metric]]
-        )
-        ax.errorbar(pts[parameter], pts[metric], yerr=err, fmt="o", markersize=3, alpha=0.7)
+        x = pts[parameter].to_numpy(dtype=float) if x_num else _jittered(ax, pts[parameter])
+        ax.errorbar(x, pts[metric], yerr=_span(pts, metric), fmt="o", markersize=3, alpha=0.6,
+                    elinewidth=0.8)  # fmt: skip
     ax.set_xlabel(parameter)
     ax.set_ylabel(axis_label(metric))
     unit_axis(ax.yaxis, metric_unit(metric))
@@ -83,6 +82,17 @@ def metric_vs_parameter(
         f"{metric_label(metric)} by {parameter}\nmean and 95% CI over {reps} replications per point"
     )
     return fig
+
+
+def _jittered(ax: Axes, levels: pd.Series) -> np.ndarray:
+    """x positions for a categorical parameter: one slot per level (ticks labelled), the
+    points of a level spread evenly across its slot so their error bars do not overlap."""
+    names = list(dict.fromkeys(levels.astype(str)))
+    slot = levels.astype(str).map({n: i for i, n in enumerate(names)}).to_numpy(dtype=float)
+    rank = levels.astype(str).groupby(levels.astype(str)).cumcount().to_numpy(dtype=float)
+    size = levels.astype(str).map(levels.astype(str).value_counts()).to_numpy(dtype=float)
+    ax.set_xticks(np.arange(len(names)), names)
+    return slot + 0.6 * ((rank + 0.5) / size - 0.5)
 
 
 def _span(table: pd.DataFrame, metric: str) -> np.ndarray:
