@@ -53,6 +53,7 @@ class Borrower:
         "unanswered_today", "connected_today", "last_call", "last_conversation", "week",
         "ec_state", "ec_queue", "lost_state", "in_plan", "plan_left", "plan_amount",
         "n_plans", "agency", "call_tod", "pending", "msg_i", "measure_step", "lit_state",
+        "last_touch",
         # outcome
         "state", "resolved", "stages", "ec_day",
         "n_sms", "n_push", "n_robot", "n_agent", "n_agency", "n_answered", "n_tp_contacts",
@@ -100,6 +101,7 @@ class Borrower:
         self.msg_i = 0
         self.measure_step = 0
         self.lit_state = 0
+        self.last_touch = "none"  # channel of the latest contact, for last-touch attribution
         self.state = "open"
         self.resolved = math.nan
         self.stages = 0

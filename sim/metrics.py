@@ -387,6 +387,7 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
         "net_recovery": recovered - costs["total"],
         "cost_per_yuan_recovered": _ratio(costs["total"], recovered),
         "collection_rate_30d": _collection_rate_30d(out, records.monthly, horizon),
+        "recovered_by_channel": dict(records.recovered_by_channel),
     }
 
     complaints = int(out["n_complaints"].sum())
@@ -531,6 +532,16 @@ def format_summary(summary: dict[str, Any]) -> str:
         "",
         "Costs by channel (yuan)",
         *_table(["channel", "yuan"], [[k, _num(v, 2)] for k, v in s["costs"].items()]),
+        "",
+        "Recovered by channel of the last contact before each repayment (yuan)",
+        *_table(
+            ["channel", "yuan", "share"],
+            [
+                [k, _num(v), _pct(_ratio(v, mo["recovered"]))]
+                for k, v in mo.get("recovered_by_channel", {}).items()
+                if v
+            ],
+        ),
     ]
 
     h = s["harm"]

@@ -332,13 +332,20 @@ class Model:
         if b.lost_state == 0 and self.sc.ladder.lost_contact.enabled:
             due[LOST] = t + self.sc.ladder.lost_contact.no_contact_days
 
-    def _contacted(self, b: Borrower, t: float, due: list[float], effect: float) -> None:
-        """A reminder was read or a call answered: the repayment intensity jumps."""
+    def _contacted(
+        self, b: Borrower, t: float, due: list[float], effect: float, channel: str
+    ) -> None:
+        """A reminder was read or a call answered on ``channel``: the repayment intensity
+        jumps, and later repayments are credited to ``channel`` (last touch)."""
+        b.last_touch = channel
         self._excite(b, t, due, b.contact_jump(effect, t, self.gamma))
 
-    def _escalated(self, b: Borrower, t: float, due: list[float], effect: float) -> None:
+    def _escalated(
+        self, b: Borrower, t: float, due: list[float], effect: float, channel: str
+    ) -> None:
         """Escalation (emergency contact relayed, field visit, court summons) raises the
-        intensity."""
+        intensity; later repayments are credited to ``channel`` (last touch)."""
+        b.last_touch = channel
         self._excite(b, t, due, b.escalation_jump(effect, t, self.gamma))
 
     def _excite(self, b: Borrower, t: float, due: list[float], size: float) -> None:
@@ -360,6 +367,7 @@ class Model:
         amount = b.pay(amount)
         rec = self.rec
         rec.daily["amount_recovered"][rec.day_index(t)] += amount
+        rec.recovered_by[b.last_touch] += amount
         if b.agency:
             self._cost(b, "agency_commission", amount * self.sc.ladder.agency.commission)
         if self.trace:
@@ -415,11 +423,13 @@ class Model:
         if not self.rules.in_hours(t):
             self.rec.calls_outside_hours += 1
 
-    def _conversation(self, b: Borrower, t: float, due: list[float], effect: float) -> None:
+    def _conversation(
+        self, b: Borrower, t: float, due: list[float], effect: float, channel: str
+    ) -> None:
         """The borrower is on the line: reached, and the repayment intensity jumps."""
         b.n_answered += 1
         self._reached(b, t, due)
-        self._contacted(b, t, due, effect)
+        self._contacted(b, t, due, effect, channel)
 
     # ------------------------------------------------------------------ handlers
 
@@ -465,7 +475,7 @@ class Model:
         if self.trace:
             self._event(b, t, "message", name, "read" if read else "unread")
         if read:
-            self._contacted(b, t, due, rung.effect)
+            self._contacted(b, t, due, rung.effect, name)
 
     def _on_robot(self, b: Borrower, t: float, due: list[float]) -> None:
         if b.in_plan:
@@ -546,7 +556,7 @@ class Model:
                     if kind == AGENT:
                         b.pending = ("connect", t)  # due[AGENT] stays t: wait for the clock
                     else:
-                        self._conversation(b, t, due, effect)
+                        self._conversation(b, t, due, effect, channel)
                     return
                 b.consec_unanswered += 1
                 # Cheap pre-check: without N consecutive declines no trigger mode can fire
@@ -600,7 +610,7 @@ class Model:
         b.pending = None
         self.pool.served(requested, t)
         self._cost(b, "agent", ag.talk_minutes / 60.0 * self.sc.costs.agent_hour)
-        self._conversation(b, t, due, ag.effect)
+        self._conversation(b, t, due, ag.effect, "agent")
         if b.state != "open":
             return
         due[AGENT] = self.schedule.agent(b, t)
@@ -718,7 +728,7 @@ class Model:
             if b.dark:
                 self._set_dark(b, t, due, False)
             self._reached(b, t, due)
-            self._escalated(b, t, due, ec.effect)
+            self._escalated(b, t, due, ec.effect, "emergency_contact")
 
     # -- account measures, lost contact, litigation, write-off
 
@@ -736,6 +746,7 @@ class Model:
             due[MEASURE] = INF
         b.measure_step += 1
         # The baseline intensity changed too, so the next repayment is drawn afresh.
+        b.last_touch = "measures"
         b.jump(b.escalation_jump(m.effect, t, self.gamma), t, self.kappa)
         self._repay_time(b, t, due)
 
@@ -771,7 +782,7 @@ class Model:
                 if b.dark:
                     self._set_dark(b, t, due, False)
                 self._reached(b, t, due)
-                self._escalated(b, t, due, 1.0)
+                self._escalated(b, t, due, 1.0, "field_visit")
 
     def _on_litigation(self, b: Borrower, t: float, due: list[float]) -> None:
         lc = self.sc.ladder.lost_contact
@@ -786,13 +797,14 @@ class Model:
             b.lit_state = 1
             self._stage(b, t, "litigation")
             self._cost(b, "litigation", lc.litigation_cost)
-            self._escalated(b, t, due, 1.0)  # the court summons
+            self._escalated(b, t, due, 1.0, "litigation")  # the court summons
             due[LITIGATION] = t + lc.litigation_days
         elif b.lit_state == 1:
             b.lit_state = 2
             if next(b.rs_platform) < lc.litigation_success:
                 b.accrue(t, self.sc)
                 amount = round(lc.litigation_recovery * b.balance, 2)
+                b.last_touch = "litigation"
                 self._receive_payment(b, t, amount, "enforcement")
                 if b.balance <= 0:
                     self._resolve(b, t, "cured")
@@ -834,7 +846,7 @@ class Model:
         self._reached(b, t, due)
         if next(b.rs_life) < b.seg.plan_request_prob and self._grant_plan(b, t, due):
             return
-        self._contacted(b, t, due, 1.0)
+        self._contacted(b, t, due, 1.0, "service")
 
     # -- instalment plans
 

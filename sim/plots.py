@@ -46,7 +46,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim import metrics, rundir, stats
 from sim import replications as rp
-from sim.records import CHANNELS, FINAL_STATES, STAGES
+from sim.records import FINAL_STATES, STAGES, TOUCHES
 
 Run = Mapping[str, Any]
 """A run directory loaded by :func:`sim.rundir.read_run`."""
@@ -908,25 +908,41 @@ def agents(run: Run) -> Figure:
 
 @styled
 def cost_vs_recovery(run: Run) -> Figure:
-    """Collection cost by channel (yuan) and, below, money recovered against total cost and
-    net recovery (yuan), from the summary's ``costs`` and ``money``. Recovery is not
-    attributed to channels (a payment has many causes), so it is shown in total."""
+    """Cost and recovery by channel (yuan), and below, money recovered against total cost and
+    net recovery (yuan), from the summary's ``costs`` and ``money``.
+
+    Recovery by channel is last-touch attribution (``money.recovered_by_channel``): each
+    repayment is credited to the borrower's latest contact before it. It is a convention,
+    not a causal split: it credits the early, cheap reminders that nearly everyone gets with
+    repayments that other rungs may have caused too."""
     s = _summary(run)
-    costs = {k: v for k, v in s["costs"].items() if k != "total"}
-    channels = [c for c in CHANNELS if c in costs] + [c for c in costs if c not in CHANNELS]
     money = s["money"]
-    fig = Figure(figsize=(6.4, 6.4), layout="constrained")
-    top, bottom = fig.subplots(2, 1, height_ratios=(3, 2))
-    cost = np.array([costs[c] for c in channels], dtype=float)
-    top.barh(range(len(channels)), cost, color=OKABE_ITO[1])
-    _label_bars(top, np.arange(len(channels)), cost, cost, "yuan", horizontal=True)
-    top.set_yticks(range(len(channels)), [_stage_label(c) for c in channels])
-    top.invert_yaxis()
-    top.set_xlim(0, max(cost.max(), 1.0) * 1.15)
-    top.grid(axis="y", visible=False)
-    unit_axis(top.xaxis, "yuan")
-    top.set_xlabel("Cost (yuan)")
-    top.set_ylabel("Channel (cost item)")
+    costs = {_COST_TOUCH.get(k, k): v for k, v in s["costs"].items() if k != "total"}
+    recovered = dict(money.get("recovered_by_channel") or {})
+    channels = [c for c in TOUCHES if c in costs or recovered.get(c)]
+    channels += [c for c in costs if c not in channels]
+    fig = Figure(figsize=(8.0, 6.8), layout="constrained")
+    grid = fig.add_gridspec(2, 2, height_ratios=(3, 2))
+    left = fig.add_subplot(grid[0, 0])
+    right = fig.add_subplot(grid[0, 1], sharey=left)
+    bottom = fig.add_subplot(grid[1, :])
+    y = np.arange(len(channels))
+    for ax, values, colour, label in (
+        (left, [costs.get(c, 0.0) for c in channels], OKABE_ITO[1], "Cost (yuan)"),
+        (right, [recovered.get(c, 0.0) for c in channels], OKABE_ITO[2],
+         "Recovered, credited to the last contact (yuan)"),
+    ):  # fmt: skip
+        v = np.array(values, dtype=float)
+        ax.barh(y, v, color=colour)
+        _label_bars(ax, y, v, v, "yuan", horizontal=True)
+        ax.set_xlim(0, max(v.max(), 1.0) * 1.3)
+        ax.grid(axis="y", visible=False)
+        unit_axis(ax.xaxis, "yuan")
+        ax.set_xlabel(label)
+    left.set_yticks(y, [_stage_label(c) for c in channels])
+    left.invert_yaxis()
+    left.set_ylabel("Channel")
+    right.tick_params(labelleft=False)
     items = {
         "recovered": (money["recovered"], OKABE_ITO[2]),
         "total cost": (money["cost_total"], OKABE_ITO[1]),
@@ -944,8 +960,12 @@ def cost_vs_recovery(run: Run) -> Figure:
         bottom.set_title(f"cost per yuan recovered: {per_yuan:.3f} yuan", fontsize=9, loc="left")
     bottom.set_ylabel("Amount (yuan)")
     bottom.set_xlabel("Whole run (all borrowers)")
-    fig.suptitle("Collection cost by channel vs money recovered")
+    fig.suptitle("Collection cost and recovery by channel")
     return fig
+
+
+_COST_TOUCH = {"agency_commission": "agency"}
+"""Cost items named differently from the channel they pay for."""
 
 
 @styled

@@ -31,6 +31,9 @@ Tables (the run-directory contract; later code may add columns, never remove the
 
 ``events`` (only with tracing) — one row per thing that happened:
     time (days), borrower_id, dpd, kind (see :data:`EVENT_KINDS`), channel, detail, amount.
+
+Besides the tables: ``costs`` (yuan by cost channel, :data:`CHANNELS`) and
+``recovered_by_channel`` (yuan repaid by the channel of the latest contact, :data:`TOUCHES`).
 """
 
 from __future__ import annotations
@@ -81,6 +84,24 @@ CHANNELS: tuple[str, ...] = (
 )
 """Cost channels (yuan)."""
 
+TOUCHES: tuple[str, ...] = (
+    "none",
+    "sms",
+    "push",
+    "second_reminder",
+    "robot",
+    "agent",
+    "service",
+    "emergency_contact",
+    "measures",
+    "field_visit",
+    "litigation",
+    "agency",
+)
+"""Channels a repayment is credited to: the borrower's latest contact before it (last-touch
+attribution). ``none``: no contact yet (a self-cure); ``service``: the borrower called
+customer service; ``measures``: an account measure (freeze, credit-bureau report)."""
+
 EVENT_KINDS: tuple[str, ...] = (
     "enter",
     "message",  # channel: sms | push | second_reminder; detail: read | unread
@@ -105,6 +126,9 @@ class Records:
     events: pd.DataFrame | None
     costs: dict[str, float]
     meta: dict[str, Any] = field(default_factory=dict)
+    recovered_by_channel: dict[str, float] = field(default_factory=dict)
+    """Yuan repaid, by the channel of the borrower's latest contact before the repayment
+    (:data:`TOUCHES`); sums to the amount recovered."""
 
 
 class Recorder:
@@ -134,6 +158,7 @@ class Recorder:
             )
         }
         self.costs: dict[str, float] = dict.fromkeys(CHANNELS, 0.0)
+        self.recovered_by: dict[str, float] = dict.fromkeys(TOUCHES, 0.0)
         self.events: list[tuple[float, int, float, str, str, str, float]] = []
         self.month_rows: list[tuple[int, int, float, float, float]] = []
         self.calls_outside_hours = 0
@@ -172,4 +197,5 @@ class Recorder:
             )
             events = events.sort_values("time", kind="stable", ignore_index=True)
         meta = {**meta, "calls_outside_hours": self.calls_outside_hours}
-        return Records(out, monthly, daily, events, dict(self.costs), meta)
+        by = dict(self.recovered_by)
+        return Records(out, monthly, daily, events, dict(self.costs), meta, by)

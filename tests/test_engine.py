@@ -467,6 +467,26 @@ def test_pure_baseline_payment_with_no_contact() -> None:
     out = rec.outcomes
     assert (out["final_state"] == "cured").all()
     assert len(calls_of(rec)) == 0 and len(events_of(rec, kind="message")) == 0
+    # with no contact at all, every yuan is a self-cure in the channel attribution
+    assert rec.recovered_by_channel["none"] == pytest.approx(out["amount_recovered"].sum())
+
+
+@pytest.mark.parametrize("channel", ["sms", "agent"])
+def test_a_repayment_is_credited_to_the_last_contact(channel: str) -> None:
+    """Last-touch attribution: after a read SMS (or an answered agent call) and nothing else,
+    the whole repayment is credited to that channel."""
+    if channel == "sms":
+        layers = (
+            seg(sms_read=1.0, contact_jump=50.0, full_payment_prob=1.0),
+            {"ladder.sms.enabled": True, "ladder.sms.days": [3.0], "ladder.sms.hour": 10.0},
+        )
+    else:
+        layers = (AGENT, seg(agent_answer=1.0, contact_jump=50.0, full_payment_prob=1.0))
+    rec = run(scenario(*layers, days=30))
+    total = rec.outcomes["amount_recovered"].sum()
+    assert total > 0
+    assert rec.recovered_by_channel[channel] == pytest.approx(total)
+    assert sum(v for k, v in rec.recovered_by_channel.items() if k != channel) == 0
 
 
 # --------------------------------------------------------------------------- write-off

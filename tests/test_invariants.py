@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.model import simulate
-from sim.records import FINAL_STATES, STAGES
+from sim.records import FINAL_STATES, STAGES, TOUCHES
 from sim.scenario import Scenario
 
 P = st.floats(0.0, 1.0)
@@ -322,6 +322,9 @@ def _check(sc: Scenario, seed: int) -> None:
         assert daily[day_col].sum() == out[out_col].sum(), day_col
     assert daily["cures"].sum() == cured.sum()
     assert abs(daily["amount_recovered"].sum() - rec_.sum()) <= 1e-6 * max(rec_.sum(), 1.0)
+    by_touch = rec.recovered_by_channel  # last-touch attribution credits every yuan once
+    assert set(by_touch) == set(TOUCHES) and min(by_touch.values()) >= 0
+    assert abs(sum(by_touch.values()) - rec_.sum()) <= 1e-6 * max(rec_.sum(), 1.0)
     ev = rec.events
     by_channel = ev[ev["kind"] == "call"].groupby("channel").size()
     for ch in ("robot", "agent", "agency"):
