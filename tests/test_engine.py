@@ -64,6 +64,14 @@ def _stage_events(records, name: str) -> pd.DataFrame:
 # --------------------------------------------------------------------------- trace contract
 
 
+STAGGERED: dict[str, Any] = {
+    "population.borrowers": 3,
+    "population.arrival": "inflow",
+    "population.inflow_days": 3,
+}
+"""Three hand-built borrowers entering on days 0, 1 and 2."""
+
+
 def test_trace_uses_only_documented_event_kinds_and_is_time_ordered() -> None:
     sc = scenario(
         ROBOT,
@@ -123,7 +131,7 @@ def test_declines_trigger_fires_exactly_when_n_and_d_both_hold(n: int, d: float)
         AGENT,
         NEVER_ANSWERS,
         _ec("declines", declined_calls=n, unreachable_days=d),
-        {"population.borrowers": 3, "population.arrival": "inflow", "population.inflow_days": 3},
+        STAGGERED,
         days=25,
     )
     rec = run(sc)
@@ -230,9 +238,7 @@ def test_reminders_are_sent_at_their_day_and_hour() -> None:
             "ladder.second_reminder.enabled": True,
             "ladder.second_reminder.day": 7.0,
             "ladder.second_reminder.hour": 11.0,
-            "population.borrowers": 3,
-            "population.arrival": "inflow",
-            "population.inflow_days": 3,
+            **STAGGERED,
         },
         days=20,
     )
@@ -570,9 +576,7 @@ def test_agency_hand_off_replaces_the_platforms_own_calls() -> None:
             "ladder.agency.enabled": True,
             "ladder.agency.day": 20.0,
             "ladder.agency.calls_per_week": 7.0,
-            "population.borrowers": 3,
-            "population.arrival": "inflow",
-            "population.inflow_days": 3,
+            **STAGGERED,
         },
         days=45,
     )
