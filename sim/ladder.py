@@ -153,6 +153,10 @@ class Schedule:
         self.messages = sorted(msgs)
         rb = lad.robot
         self.robot_gap = 1.0 / rb.calls_per_day if rb.calls_per_day else INF
+        # Plain attributes for the hot path (Schedule.robot runs once per robot call).
+        self.robot_on = rb.enabled and bool(rb.calls_per_day)
+        self.robot_start, self.robot_hour = rb.start_day, rb.hour / 24.0
+        self.robot_end = rb.end_day + 1
         ag = scenario.agents
         rules = scenario.rules
         # Agents call inside their shift and the calling hours; each account gets a fixed
@@ -175,14 +179,17 @@ class Schedule:
 
     def robot(self, b: Borrower, after: float) -> float:
         """Next robot attempt strictly after ``after``: ``calls_per_day`` a day from ``hour``."""
-        rb = self.lad.robot
-        if not rb.enabled or not rb.calls_per_day or b.agency:
+        if not self.robot_on or b.agency:
             return INF
-        first = b.entered + rb.start_day + rb.hour / 24.0
+        first = b.entered + self.robot_start + self.robot_hour
         if after < first:
             return first
-        t = _next_after(first, self.robot_gap, after)
-        return t if t - b.entered <= rb.end_day + 1 else INF
+        gap = self.robot_gap
+        # _next_after, inlined
+        t = first + (int((after - first) / gap) + 1) * gap
+        if t <= after + EPS:
+            t += gap
+        return t if t - b.entered <= self.robot_end else INF
 
     def agent(self, b: Borrower, after: float) -> float:
         """Next agent attempt after ``after``: cadence ``every_days[month]`` at the account's
@@ -197,7 +204,9 @@ class Schedule:
         gap = gaps[month] if month < len(gaps) else gaps[-1]
         if b.dark and gap < self.dead_gap:  # the last attempt found the line dead
             gap = self.dead_gap
-        t = _next_after(first, gap, after)
+        t = first + (int((after - first) / gap) + 1) * gap  # _next_after, inlined
+        if t <= after + EPS:
+            t += gap
         return t if t - b.entered <= self.agent_end else INF
 
     def agency(self, b: Borrower, after: float) -> float:
@@ -213,9 +222,23 @@ class Schedule:
             return first
         return _next_after(first, gap, after)
 
-    def fixed(self, b: Borrower, enabled: bool, dpd: float) -> float:
-        """A one-off rung on day ``dpd`` past due (inf when switched off)."""
-        return b.entered + dpd if enabled else INF
+    def one_offs(self) -> dict[str, float]:
+        """Days past due of the steps that fall due on a fixed day whatever happens, for the
+        rungs switched on: the first reminder, the agency hand-off, the emergency-contact
+        day check (trigger modes that use the day), account measures, lost contact,
+        litigation and write-off."""
+        lad = self.lad
+        ec, lc = lad.emergency_contact, lad.lost_contact
+        steps = {
+            "message": self.messages[0][0] if self.messages else None,
+            "handoff": lad.agency.day if lad.agency.enabled else None,
+            "ec": ec.day if ec.trigger in ("day", "either", "both") else None,
+            "measure": lad.measures.freeze_day if lad.measures.enabled else None,
+            "lost": lc.no_contact_days if lc.enabled else None,
+            "litigation": lc.litigation_day if lc.enabled and lc.litigation else None,
+            "writeoff": lad.write_off_day,
+        }
+        return {step: dpd for step, dpd in steps.items() if dpd is not None}
 
 
 def declines_condition(lad: Ladder, b: Borrower, t: float) -> bool:
@@ -242,11 +265,3 @@ def emergency_contact_due(lad: Ladder, b: Borrower, t: float, after_decline: boo
     if mode == "either":
         return declines or day_reached
     return declines and day_reached  # both
-
-
-def emergency_contact_day_time(lad: Ladder, b: Borrower) -> float:
-    """Time the day-X check is due (inf when the trigger ignores the day)."""
-    ec = lad.emergency_contact
-    if ec.trigger in ("day", "either", "both"):
-        return b.entered + ec.day
-    return INF

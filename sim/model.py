@@ -26,12 +26,11 @@ import simpy
 
 import sim
 from sim.agents import AgentPool
-from sim.borrower import INF, Borrower
+from sim.borrower import INF, MONTH, Borrower
 from sim.ladder import (
     EPS,
     ContactRules,
     Schedule,
-    emergency_contact_day_time,
     emergency_contact_due,
 )
 from sim.population import Traits, sample_traits
@@ -50,6 +49,8 @@ a list of due times indexed by these positions: the earliest is ``min`` of a sho
 
 
 _STAGE_BIT = {name: 1 << i for name, i in STAGE_INDEX.items()}
+_LATE_STREAMS = {"contact": "rs_contact", "platform": "rs_platform", "plan": "rs_plan"}
+"""Random streams opened on first use (:meth:`Model._late`), and the attribute of each."""
 
 _COUNT_COLUMNS = (
     ("n_sms", "n_sms"), ("n_push", "n_push"), ("n_robot_calls", "n_robot"),
@@ -120,6 +121,19 @@ class Model:
         nr = scenario.ladder.number_rotation
         self.rotation = nr.after_unanswered if nr.enabled else 0
         self._calls_by_day = {c: self.rec.daily[f"{c}_calls"] for c in ("robot", "agent", "agency")}
+        lc = scenario.ladder.lost_contact
+        self._blank_agenda = [INF] * len(AGENDA)
+        self._fixed_steps = [(AGENDA.index(k), dpd) for k, dpd in self.schedule.one_offs().items()]
+        self._lost_after = lc.no_contact_days if lc.enabled else None  # days without contact
+        self._sms_by_day, self._push_by_day = self.rec.daily["sms"], self.rec.daily["push"]
+        # Per reminder in schedule order: (rung, cost in yuan, is an SMS, stage, read factor,
+        # effect), looked up once here rather than on each of the ~3 per account.
+        self._message_steps = [
+            (name, rung.cost, name == "sms",
+             "second_reminder" if name == "second_reminder" else "reminder",
+             rung.read_factor, rung.effect)
+            for name, rung in ((n, getattr(scenario.ladder, n)) for _, n in self.schedule.messages)
+        ]  # fmt: skip
         lad, sched = scenario.ladder, self.schedule
         # Per call channel: (name, stage bit, cost per attempt in yuan, answered-call effect,
         # next attempt time). An agent attempt costs the ringing; talk time is costed when
@@ -177,21 +191,27 @@ class Model:
 
     def _open(self, b: Borrower) -> None:
         """Start an account now. It runs in its own time order until it must wait for the
-        clock (an answered agent call); only then does it become a SimPy process, so most
+        clock (an answered agent call); only then does it enter the event queue, so most
         accounts, which never reach an agent, cost the event queue nothing."""
         steps = self.account(b)
         delay = next(steps, None)
         if delay is not None:
-            self.env.process(self._wait(steps, delay))
+            self._sleep(steps, delay)
 
-    def _wait(self, steps: Iterator[float], delay: float) -> Generator[Any, Any, None]:
-        """The SimPy process of an account that waits: sleep ``delay`` days, run on."""
-        timeout = self.env.timeout
-        while True:
-            yield timeout(delay)
+    def _sleep(self, steps: Iterator[float], delay: float) -> None:
+        """Run ``steps`` on after ``delay`` days, and after each delay it yields in turn.
+
+        A timeout with a callback, not a SimPy process: a process costs an initialising
+        event and a generator hand-off on every wake-up, and an account needs neither.
+        """
+        env = self.env
+
+        def resume(_: simpy.Event) -> None:
             delay = next(steps, None)
-            if delay is None:
-                return
+            if delay is not None:
+                env.timeout(delay).callbacks.append(resume)
+
+        env.timeout(delay).callbacks.append(resume)
 
     def _trait_rows(self, ids: np.ndarray) -> list[tuple[Any, ...]]:
         """Trait values of borrowers ``ids`` as plain Python tuples.
@@ -217,11 +237,11 @@ class Model:
         b.willingness, b.ability = will, abil
         b.p_sms, b.p_robot, b.p_agent, b.p_new = p_sms, p_robot, p_agent, p_new
         b.contacts = [[rel[k], warned[k], consent[k]] for k in range(n_contacts)]
-        st = self.streams
-        b.rs_pay, b.rs_call = st.stream("payment", i), st.stream("call", i)
-        b.rs_msg, b.rs_life = st.stream("message", i), st.stream("life", i)
-        b.rs_contact, b.rs_platform = st.stream("contact", i), st.stream("platform", i)
-        b.rs_plan = st.stream("plan", i)
+        stream = self.streams.stream
+        b.rs_pay, b.rs_call = stream("payment", i), stream("call", i)
+        b.rs_msg, b.rs_life = stream("message", i), stream("life", i)
+        # Most accounts never reach these rungs: their streams open on first use (_late).
+        b.rs_contact = b.rs_platform = b.rs_plan = None
         b.in_shock = in_shock
         if in_shock:
             b.shock_end = entered + shock_days
@@ -230,6 +250,16 @@ class Model:
         b.call_tod = s.call_lo + (s.call_hi - s.call_lo) * call_time
         self.borrowers[i] = b
         return b
+
+    def _late(self, b: Borrower, purpose: str) -> Iterator[float]:
+        """The borrower's stream for a rarely used ``purpose`` (contact, platform, plan),
+        opened on first use. The draws are the same as if it had been opened at entry."""
+        attr = _LATE_STREAMS[purpose]
+        rs = getattr(b, attr)
+        if rs is None:
+            rs = self.streams.stream(purpose, b.bid)
+            setattr(b, attr, rs)
+        return rs
 
     def account(self, b: Borrower) -> Iterator[float]:
         """The life of one overdue account, from DPD 0 until it is resolved or the horizon.
@@ -274,21 +304,14 @@ class Model:
         self.events_processed += steps
 
     def _agenda(self, b: Borrower, t: float) -> list[float]:
-        s, lad = self.schedule, self.sc.ladder
-        seg = b.seg
-        due = [INF] * len(AGENDA)
+        """A new account's agenda: when each kind of step is first due (absolute days)."""
+        s, seg, e = self.schedule, b.seg, b.entered
+        due = self._blank_agenda.copy()
+        for kind, dpd in self._fixed_steps:
+            due[kind] = e + dpd
         due[PAY] = b.sample_payment(t, self.kappa, self.gamma)
-        due[MESSAGE] = s.message(b, 0)[0]
-        b.msg_i = 0
         due[ROBOT] = s.robot(b, t - 1e-9)
         due[AGENT] = s.agent(b, t - 1e-9)
-        due[HANDOFF] = s.fixed(b, lad.agency.enabled, lad.agency.day)
-        due[EC] = emergency_contact_day_time(lad, b)
-        due[MEASURE] = s.fixed(b, lad.measures.enabled, lad.measures.freeze_day)
-        due[LOST] = s.fixed(b, lad.lost_contact.enabled, lad.lost_contact.no_contact_days)
-        lc = lad.lost_contact
-        due[LITIGATION] = s.fixed(b, lc.enabled and lc.litigation, lc.litigation_day)
-        due[WRITEOFF] = b.entered + lad.write_off_day
         due[SHOCK] = b.shock_end
         if b.dark:
             due[BACK] = t + self._exp(b, seg.reappear_rate)
@@ -329,8 +352,8 @@ class Model:
         """The borrower was reached (answered, relayed, found, called in, or paid)."""
         b.last_contact = t
         b.consec_unanswered = 0
-        if b.lost_state == 0 and self.sc.ladder.lost_contact.enabled:
-            due[LOST] = t + self.sc.ladder.lost_contact.no_contact_days
+        if b.lost_state == 0 and self._lost_after is not None:
+            due[LOST] = t + self._lost_after
 
     def _contacted(
         self, b: Borrower, t: float, due: list[float], effect: float, channel: str
@@ -354,13 +377,11 @@ class Model:
         The intensity is a sum of independent Poisson components, and the next repayment
         already drawn is still exact given that none came before ``t``; the jump adds one
         more component, decaying at ``kappa``, so the next repayment is the earlier of the
-        two (:meth:`Borrower.jump_payment`). One draw instead of re-drawing everything.
+        two (:meth:`Borrower.excite`). One draw instead of re-drawing everything.
         """
-        b.jump(size, t, self.kappa)
-        if not b.in_plan and size > 0:
-            nxt = b.jump_payment(size, t, self.kappa)
-            if nxt < due[PAY]:
-                due[PAY] = nxt
+        nxt = b.excite(size, t, self.kappa)
+        if nxt < due[PAY]:
+            due[PAY] = nxt
 
     def _receive_payment(self, b: Borrower, t: float, amount: float, detail: str) -> float:
         b.accrue(t, self.sc)
@@ -398,9 +419,7 @@ class Model:
         self._finish(b, self.horizon)
 
     def _finish(self, b: Borrower, end: float) -> None:
-        rows = self.rec.month_rows
-        for m, bal, paid in b.months:
-            rows.append((b.bid, m, bal, paid, end - (b.entered + 30.0 * m)))
+        """The account is done (resolved at ``end``, or open at the horizon)."""
         self.finished.append(b)
         # The account draws nothing more: dropping its streams lets their blocks be freed.
         b.rs_pay = b.rs_call = b.rs_msg = b.rs_life = b.rs_contact = b.rs_platform = None
@@ -434,17 +453,17 @@ class Model:
     # ------------------------------------------------------------------ handlers
 
     def _on_pay(self, b: Borrower, t: float, due: list[float]) -> None:
+        """The borrower repays: in full (the account is cured), or a share of the balance."""
         bh = self.sc.behaviour
         b.accrue(t, self.sc)
         full = b.seg.full_payment_prob * (b.seg.shock_ability_factor if b.in_shock else 1.0)
-        if next(b.rs_pay) < full:
-            self._receive_payment(b, t, b.balance, "full")
-            self._reached(b, t, due)
-            self._resolve(b, t, "cured")
-            return
-        share = bh.partial_min + (bh.partial_max - bh.partial_min) * next(b.rs_pay)
-        amount = round(share * b.balance, 2)
-        if amount < 0.01 or b.balance - amount < 0.01:  # nothing left worth a fen: clear it
+        share = amount = 0.0
+        if next(b.rs_pay) >= full:
+            share = bh.partial_min + (bh.partial_max - bh.partial_min) * next(b.rs_pay)
+            amount = round(share * b.balance, 2)
+            if amount < 0.01 or b.balance - amount < 0.01:  # nothing left worth a fen: clear it
+                share = 0.0
+        if not share:
             self._receive_payment(b, t, b.balance, "full")
             self._reached(b, t, due)
             self._resolve(b, t, "cured")
@@ -458,24 +477,25 @@ class Model:
         due[PAY] = b.sample_payment(t, self.kappa, self.gamma)
 
     def _on_message(self, b: Borrower, t: float, due: list[float]) -> None:
-        lad = self.sc.ladder
-        _, name = self.schedule.message(b, b.msg_i)
+        """Send the account's next reminder (SMS, push or second reminder)."""
+        name, cost, is_sms, stage, read_factor, effect = self._message_steps[b.msg_i]
         b.msg_i += 1
         due[MESSAGE] = self.schedule.message(b, b.msg_i)[0]
-        rung = getattr(lad, name)
-        self._cost(b, name, rung.cost)
-        if name == "sms":
+        self.rec.costs[name] += cost
+        b.cost += cost
+        day = self.rec.day_index(t)
+        if is_sms:
             b.n_sms += 1
-            self.rec.daily["sms"][self.rec.day_index(t)] += 1
+            self._sms_by_day[day] += 1
         else:  # in-app push and the second reminder (e-mail, official-account push)
             b.n_push += 1
-            self.rec.daily["push"][self.rec.day_index(t)] += 1
-        self._stage(b, t, "second_reminder" if name == "second_reminder" else "reminder")
-        read = not b.dark and next(b.rs_msg) < b.p_sms * rung.read_factor
+            self._push_by_day[day] += 1
+        self._stage(b, t, stage)
+        read = not b.dark and next(b.rs_msg) < b.p_sms * read_factor
         if self.trace:
             self._event(b, t, "message", name, "read" if read else "unread")
         if read:
-            self._contacted(b, t, due, rung.effect, name)
+            self._contacted(b, t, due, effect, name)
 
     def _on_robot(self, b: Borrower, t: float, due: list[float]) -> None:
         if b.in_plan:
@@ -500,7 +520,12 @@ class Model:
         attempt still counts as one step. This is the engine's hot path, so it is written flat.
         """
         channel, stage_bit, cost, effect, next_time = self._dialers[kind]
-        earliest, record = self.rules.earliest, self.rules.record
+        rules = self.rules
+        earliest, record = rules.earliest, rules.record
+        # Only calling hours and the minimum gap apply (no caps): that check and the
+        # bookkeeping of a call (just its time) are inlined below.
+        simple, gap, start, end = rules.simple, rules.gap, rules.start, rules.end
+        ec_declines = self._ec_declines
         horizon, last_day, memory = self.horizon, self.days, self.memory
         lo, hi = self._hours[0] - EPS, self._hours[1]
         by_day = self._calls_by_day[channel]
@@ -508,8 +533,16 @@ class Model:
         seg = b.seg
         fatigue, cp, cp_pressure = seg.fatigue, seg.complaint_per_call, self.call_pressure
         rs = b.rs_call
+        steps = 0
         while True:
-            ok = earliest(b, t)
+            if simple:
+                ok = b.last_call + gap
+                if ok < t:
+                    ok = t
+                if not start <= ok - int(ok) < end:
+                    ok = earliest(b, t)
+            else:
+                ok = earliest(b, t)
             if ok > t:
                 due[kind] = ok
             else:
@@ -548,7 +581,10 @@ class Model:
                         v = u / pa if answered else (u - pa) / (1.0 - pa)
                         if v < cp * (1.0 + cp_pressure * pressure):
                             self._complaint(b, t, "borrower")
-                record(b, t, answered)
+                if simple:
+                    b.last_call = t
+                else:
+                    record(b, t, answered)
                 if trace:
                     detail = "answered" if answered else "unreachable" if b.dark else "unanswered"
                     self._event(b, t, "call", channel, detail)
@@ -557,12 +593,13 @@ class Model:
                         b.pending = ("connect", t)  # due[AGENT] stays t: wait for the clock
                     else:
                         self._conversation(b, t, due, effect, channel)
+                    self.events_processed += steps
                     return
                 b.consec_unanswered += 1
                 # Cheap pre-check: without N consecutive declines no trigger mode can fire
                 # here (the day-X part of "either" fires from the agenda on day X itself).
                 if (
-                    b.consec_unanswered >= self._ec_declines
+                    b.consec_unanswered >= ec_declines
                     and not b.ec_state
                     and emergency_contact_due(self.sc.ladder, b, t, True)
                 ):
@@ -574,9 +611,10 @@ class Model:
                         self._stage(b, t, "number_rotation")
             nxt = due[kind]
             if not t < nxt < horizon or min(due) != nxt or due.index(nxt) != kind:
+                self.events_processed += steps
                 return
             t = nxt
-            self.events_processed += 1
+            steps += 1
 
     def _on_agent(self, b: Borrower, t: float, due: list[float]) -> None:
         """An agent call, placed the way a predictive dialer places it.
@@ -697,7 +735,7 @@ class Model:
         b.n_contact_calls += 1
         self.rec.daily["contact_calls"][self.rec.day_index(t)] += 1
         self._cost(b, "emergency_contact", sc.costs.contact_call)
-        rs = b.rs_contact
+        rs = self._late(b, "contact")
         answered = next(rs) < rel.answer_prob * b.seg.contact_answer_factor
         entry[3] -= 1
         entry[4] = t + ec.retry_days
@@ -778,7 +816,7 @@ class Model:
             b.lost_state = 3
             self._stage(b, t, "field_visit")
             self._cost(b, "field_visit", lc.field_visit_cost)
-            if next(b.rs_platform) < lc.field_visit_success:
+            if next(self._late(b, "platform")) < lc.field_visit_success:
                 if b.dark:
                     self._set_dark(b, t, due, False)
                 self._reached(b, t, due)
@@ -801,7 +839,7 @@ class Model:
             due[LITIGATION] = t + lc.litigation_days
         elif b.lit_state == 1:
             b.lit_state = 2
-            if next(b.rs_platform) < lc.litigation_success:
+            if next(self._late(b, "platform")) < lc.litigation_success:
                 b.accrue(t, self.sc)
                 amount = round(lc.litigation_recovery * b.balance, 2)
                 b.last_touch = "litigation"
@@ -874,7 +912,7 @@ class Model:
         """An instalment falls due: kept (paid) or broken (back to collections)."""
         pl = self.sc.ladder.plans
         if (
-            next(b.rs_plan)
+            next(self._late(b, "plan"))
             < b.seg.plan_keep_prob * (b.seg.shock_ability_factor if b.in_shock else 1.0) ** 0.5
         ):
             b.plan_left -= 1
@@ -936,7 +974,7 @@ class Model:
         for name, attr in _COUNT_COLUMNS:
             col[name] = get[attr]
         col["cost"] = get["cost"]
-        self.rec.month_rows.sort()
+        monthly = self._monthly(bs, np.where(state == "open", self.horizon, get["resolved"]))
         meta = {
             "horizon_days": self.horizon,
             "agents": self.pool.head_count,
@@ -947,7 +985,26 @@ class Model:
             "events": self.events_processed,
             "package_version": sim.__version__,
         }
-        return self.rec.finish(col, self.pool.daily(), meta)
+        return self.rec.finish(col, monthly, self.pool.daily(), meta)
+
+    @staticmethod
+    def _monthly(bs: list[Borrower], end: np.ndarray) -> dict[str, np.ndarray]:
+        """The monthly table's columns: a row per account and month it entered while open,
+        in borrower order; ``end`` is each account's last day (resolved, or the horizon)."""
+        counts = np.fromiter((len(b.months) for b in bs), dtype=np.int64, count=len(bs))
+        flat = [row for b in bs for row in b.months]
+        if flat:
+            month, balance, paid = (np.asarray(c) for c in zip(*flat, strict=True))
+        else:
+            month, balance, paid = np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        entered = np.repeat(np.fromiter((b.entered for b in bs), float, len(bs)), counts)
+        return {
+            "borrower_id": np.repeat(np.fromiter((b.bid for b in bs), np.int64, len(bs)), counts),
+            "month": month.astype(np.int64),
+            "balance_at_entry": balance.astype(float),
+            "paid_before": paid.astype(float),
+            "observed_days": np.repeat(end, counts) - (entered + MONTH * month),
+        }
 
 
 def simulate(

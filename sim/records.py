@@ -160,7 +160,6 @@ class Recorder:
         self.costs: dict[str, float] = dict.fromkeys(CHANNELS, 0.0)
         self.recovered_by: dict[str, float] = dict.fromkeys(TOUCHES, 0.0)
         self.events: list[tuple[float, int, float, str, str, str, float]] = []
-        self.month_rows: list[tuple[int, int, float, float, float]] = []
         self.calls_outside_hours = 0
 
     def day_index(self, t: float) -> int:
@@ -176,15 +175,14 @@ class Recorder:
     def finish(
         self,
         outcomes: dict[str, Any],
+        monthly: dict[str, np.ndarray],
         agent_daily: dict[str, np.ndarray],
         meta: dict[str, Any],
     ) -> Records:
-        """Build the tables. ``outcomes`` maps column name to a sequence, one entry per borrower."""
+        """Build the tables. ``outcomes`` and ``monthly`` map column name to an array, one
+        entry per row."""
         out = pd.DataFrame(outcomes)
-        monthly = pd.DataFrame(
-            self.month_rows,
-            columns=["borrower_id", "month", "balance_at_entry", "paid_before", "observed_days"],
-        )
+        monthly = pd.DataFrame(monthly)
         counters = {k: np.asarray(v) for k, v in self.daily.items()}
         daily = pd.DataFrame({"day": np.arange(self.days), **counters, **agent_daily})
         events = None

@@ -27,6 +27,7 @@ from __future__ import annotations
 import weakref
 import zlib
 from collections.abc import Iterator
+from itertools import chain
 
 import numpy as np
 
@@ -66,7 +67,7 @@ class Streams:
         # Weak references: a block lives while some borrower's stream holds its row; and the
         # block used last for each purpose is held, as borrowers mostly start in id order.
         self._blocks: dict[tuple[int, int], weakref.ref[np.ndarray]] = {}
-        self._last: dict[int, tuple[int, np.ndarray]] = {}
+        self._last: dict[int, tuple[int, memoryview]] = {}
         self._overflow_keys: np.ndarray | None = None
         self._philox = np.random.Philox(key=0)
         self._philox_gen = np.random.Generator(self._philox)
@@ -84,8 +85,13 @@ class Streams:
 
     def stream(self, purpose: str, borrower: int) -> Stream:
         """Borrower ``borrower``'s stream of uniforms for ``purpose``: ``next(stream)`` is the
-        next draw (drawn on first use)."""
-        return _uniforms(self, _PURPOSE_ID[purpose], borrower)
+        next draw, in a fixed order, for ever. Nothing is drawn before the first ``next``.
+
+        ``chain.from_iterable`` over the block row and then the overflow chunks
+        (:func:`_chunks`) makes each draw a C-level step; Python code runs once per row or
+        chunk, not per draw.
+        """
+        return chain.from_iterable(_chunks(self, _PURPOSE_ID[purpose], borrower))
 
     def block_row(self, pid: int, borrower: int) -> memoryview:
         """The first ``K`` draws of (purpose ``pid``, ``borrower``), from its block.
@@ -96,16 +102,17 @@ class Streams:
         after that gets the block drawn again, identically.
         """
         b, row = divmod(borrower, BLOCK)
+        k = _SIZES[pid]
         last = self._last.get(pid)
-        if last is not None and last[0] == b:
-            return memoryview(last[1][row])
-        ref = self._blocks.get((pid, b))
-        block = None if ref is None else ref()
-        if block is None:
-            block = np.random.default_rng(self._seq(2, pid, b)).random((BLOCK, _SIZES[pid]))
-            self._blocks[(pid, b)] = weakref.ref(block)
-        self._last[pid] = (b, block)
-        return memoryview(block[row])
+        if last is None or last[0] != b:
+            ref = self._blocks.get((pid, b))
+            block = None if ref is None else ref()
+            if block is None:
+                block = np.random.default_rng(self._seq(2, pid, b)).random((BLOCK, k))
+                self._blocks[(pid, b)] = weakref.ref(block)
+            # A flat memoryview (it holds the block): slicing it is cheaper than a numpy row.
+            last = self._last[pid] = (b, memoryview(block.reshape(-1)))
+        return last[1][row * k : row * k + k]
 
     def overflow(self, pid: int, borrower: int, chunk: int) -> memoryview:
         """Draws ``K + OVERFLOW_CHUNK * chunk`` onwards of (purpose ``pid``, ``borrower``).
@@ -133,15 +140,10 @@ class Streams:
         return memoryview(self._philox_gen.random(OVERFLOW_CHUNK))
 
 
-def _uniforms(owner: Streams, pid: int, borrower: int) -> Iterator[float]:
-    """Uniform(0, 1) draws for one borrower and purpose, in a fixed order, for ever.
-
-    A generator, so a draw is ``next(stream)``: a C-level call, several times cheaper than a
-    Python method (the engine makes about sixty draws per borrower). Nothing is drawn before
-    the first ``next``.
-    """
-    yield from owner.block_row(pid, borrower)
+def _chunks(owner: Streams, pid: int, borrower: int) -> Iterator[memoryview]:
+    """The block row of (purpose ``pid``, ``borrower``), then its overflow chunks."""
+    yield owner.block_row(pid, borrower)
     chunk = 0
     while True:
-        yield from owner.overflow(pid, borrower, chunk)
+        yield owner.overflow(pid, borrower, chunk)
         chunk += 1
