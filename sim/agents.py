@@ -148,11 +148,11 @@ class AgentPool:
         wait_sum = np.bincount(req_day, weights=wait_min, minlength=n)
         wait = np.divide(wait_sum, n_calls, out=np.zeros(n), where=n_calls > 0)
         # A call requested on day a and started on day b > a is waiting at the end of days a..b-1.
-        diff = np.zeros(n + 1)
         rolled = start_day > req_day
-        np.add.at(diff, req_day[rolled], 1)
-        np.add.at(diff, start_day[rolled], -1)
-        backlog = np.cumsum(diff)[:n]
+        diff = np.bincount(req_day[rolled], minlength=n + 1) - np.bincount(
+            start_day[rolled], minlength=n + 1
+        )
+        backlog = np.cumsum(diff)[:n].astype(float)
         return {
             "agent_capacity_minutes": cap,
             "agent_busy_minutes": busy,
