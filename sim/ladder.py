@@ -184,11 +184,7 @@ class Schedule:
         first = b.entered + self.robot_start + self.robot_hour
         if after < first:
             return first
-        gap = self.robot_gap
-        # _next_after, inlined
-        t = first + (int((after - first) / gap) + 1) * gap
-        if t <= after + EPS:
-            t += gap
+        t = _next_after(first, self.robot_gap, after)
         return t if t - b.entered <= self.robot_end else INF
 
     def agent(self, b: Borrower, after: float) -> float:
@@ -204,9 +200,7 @@ class Schedule:
         gap = gaps[month] if month < len(gaps) else gaps[-1]
         if b.dark and gap < self.dead_gap:  # the last attempt found the line dead
             gap = self.dead_gap
-        t = first + (int((after - first) / gap) + 1) * gap  # _next_after, inlined
-        if t <= after + EPS:
-            t += gap
+        t = _next_after(first, gap, after)
         return t if t - b.entered <= self.agent_end else INF
 
     def agency(self, b: Borrower, after: float) -> float:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import math
 from collections.abc import Callable, Generator, Iterator
+from itertools import chain
 from operator import attrgetter
 from typing import Any
 
@@ -129,7 +130,9 @@ class Model:
         self._blank_agenda = [INF] * len(AGENDA)
         self._fixed_steps = [(AGENDA.index(k), dpd) for k, dpd in self.schedule.one_offs().items()]
         self._lost_after = lc.no_contact_days if lc.enabled else None  # days without contact
-        self._sms_by_day, self._push_by_day = self.rec.daily["sms"], self.rec.daily["push"]
+        daily = self.rec.daily  # engine counters by day, looked up once
+        self._sms_by_day, self._push_by_day = daily["sms"], daily["push"]
+        self._cures_by_day, self._recovered_by_day = daily["cures"], daily["amount_recovered"]
         # Per reminder in schedule order: (rung, cost in yuan, is an SMS, stage, read factor,
         # effect), looked up once here rather than on each of the ~3 per account.
         self._message_steps = [
@@ -400,7 +403,7 @@ class Model:
         b.accrue(t, self.sc)
         amount = b.pay(amount)
         rec = self.rec
-        rec.daily["amount_recovered"][rec.day_index(t)] += amount
+        self._recovered_by_day[rec.day_index(t)] += amount
         rec.recovered_by[b.last_touch] += amount
         if b.agency:
             self._cost(b, "agency_commission", amount * self.sc.ladder.agency.commission)
@@ -414,7 +417,7 @@ class Model:
         b.state = state
         b.resolved = t
         if state in ("cured", "plan_completed"):
-            self.rec.daily["cures"][self.rec.day_index(t)] += 1
+            self._cures_by_day[self.rec.day_index(t)] += 1
         if state == "written_off":
             self._stage(b, t, "written_off")
         self._cancel_agent_call(b)
@@ -987,7 +990,8 @@ class Model:
         for name, attr in _COUNT_COLUMNS:
             col[name] = get[attr]
         col["cost"] = get["cost"]
-        monthly = self._monthly(bs, np.where(state == "open", self.horizon, get["resolved"]))
+        end = np.where(state == "open", self.horizon, get["resolved"])
+        monthly = self._monthly(bs, get["bid"], get["entered"], end)
         meta = {
             "horizon_days": self.horizon,
             "agents": self.pool.head_count,
@@ -1001,22 +1005,23 @@ class Model:
         return self.rec.finish(col, monthly, self.pool.daily(), meta)
 
     @staticmethod
-    def _monthly(bs: list[Borrower], end: np.ndarray) -> dict[str, np.ndarray]:
+    def _monthly(
+        bs: list[Borrower], bid: np.ndarray, entered: np.ndarray, end: np.ndarray
+    ) -> dict[str, np.ndarray]:
         """The monthly table's columns: a row per account and month it entered while open,
-        in borrower order; ``end`` is each account's last day (resolved, or the horizon)."""
-        counts = np.fromiter((len(b.months) for b in bs), dtype=np.int64, count=len(bs))
-        flat = [row for b in bs for row in b.months]
-        if flat:
-            month, balance, paid = (np.asarray(c) for c in zip(*flat, strict=True))
-        else:
-            month, balance, paid = np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-        entered = np.repeat(np.fromiter((b.entered for b in bs), float, len(bs)), counts)
+        in borrower order; ``bid``, ``entered`` and ``end`` (the account's last day:
+        resolved, or the horizon) are per account, in the same order as ``bs``."""
+        months = list(map(attrgetter("months"), bs))
+        counts = np.fromiter(map(len, months), np.int64, len(bs))
+        # One float array of (month, balance, paid) rows: months are small integers, exact.
+        rows = np.array(list(chain.from_iterable(months)), dtype=float).reshape(-1, 3)
+        month = rows[:, 0].astype(np.int64)
         return {
-            "borrower_id": np.repeat(np.fromiter((b.bid for b in bs), np.int64, len(bs)), counts),
-            "month": month.astype(np.int64),
-            "balance_at_entry": balance.astype(float),
-            "paid_before": paid.astype(float),
-            "observed_days": np.repeat(end, counts) - (entered + MONTH * month),
+            "borrower_id": np.repeat(bid, counts),
+            "month": month,
+            "balance_at_entry": rows[:, 1],
+            "paid_before": rows[:, 2],
+            "observed_days": np.repeat(end, counts) - (np.repeat(entered, counts) + MONTH * month),
         }
 
 
