@@ -8,6 +8,9 @@ borrowers sleep until their next event.
     python benchmarks/bench_engine.py                    # 100,000 x 180
     python benchmarks/bench_engine.py --borrowers 20000  # quicker look
 
+The engine's hot modules run compiled when the install could build them (``setup.py``);
+``OVERDUE_PURE_PYTHON=1 make bench`` times the pure-Python engine. The printout says which ran.
+
 Not part of ``make test``; run it with ``make bench``.
 """
 
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import simpy
 
+from sim._accel import compiled_modules
 from sim.model import simulate
 from sim.scenario import load_scenario
 
@@ -67,7 +71,10 @@ def main() -> None:
     model_s, events = model_run(args.scenario, args.borrowers, args.days, args.seed)
     bare_s = bare_daily_tick(args.borrowers, args.days)
     ratio = model_s / bare_s
+    compiled = compiled_modules()
+    engine = f"compiled ({', '.join(compiled)})" if compiled else "pure Python"
     figures = {
+        "engine": engine,
         "borrowers": args.borrowers,
         "days": args.days,
         "model_seconds": round(model_s, 2),
@@ -80,6 +87,7 @@ def main() -> None:
         "python": platform.python_version(),
         "simpy": simpy.__version__,
     }
+    print(f"engine    {engine}")
     print(
         f"model     {model_s:8.2f} s  ({events:,} events, {events / args.borrowers:.1f}/borrower)"
     )

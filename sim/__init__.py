@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim import _accel
+
+_accel.install()  # before any engine module is imported: see sim._accel
+
 __version__ = "0.1.0"
 __all__ = ["__version__", "compare", "run_replications"]
 

@@ -5,9 +5,9 @@ reminder, a call, a repayment, a trigger — and never ticks daily. The account 
 agenda: for each kind of step, the time it is next due. It takes the earliest and hands the
 account to that step's handler (``_on_<step>``), which acts and re-schedules what it affects.
 Steps that touch only the account run in its own time order; an answered agent call, which
-needs the shared :class:`~sim.agents.AgentPool`, first waits for the SimPy clock, and only
-then is the account a SimPy process (see :meth:`Model.account` for why this changes no
-result). Arrivals are a SimPy process too.
+needs the shared :class:`~sim.agents.AgentPool`, first waits for the SimPy clock: a
+timeout in SimPy's event queue wakes it (see :meth:`Model.account` for why this changes no
+result). Arrivals are a SimPy process.
 
 Use :func:`simulate`; it returns :class:`~sim.records.Records`. The engine never prints or
 writes files.
@@ -287,7 +287,7 @@ class Model:
 
         The account's steps run in its own time order. Only a step that meets another
         process — an agent call, which uses the shared agent pool — waits for the SimPy clock
-        to reach it: the generator yields the delay (days) and :meth:`_wait` sleeps it in the
+        to reach it: the generator yields the delay (days) and :meth:`_sleep` sleeps it in the
         event queue. A step that touches nothing but this account (a reminder, a robot call,
         a repayment, a trigger) is applied in sequence without a round-trip through the event
         queue, since nothing another process does can change it. That halves the run time

@@ -27,6 +27,7 @@ from conftest import (
     seg,
 )
 
+from sim import model
 from sim.metrics import summarize
 from sim.model import simulate
 from sim.records import EVENT_KINDS, FINAL_STATES
@@ -815,6 +816,17 @@ def test_robot_calls_without_a_minimum_gap_terminate(tmp_path) -> None:
     out. Run in a child process with a time and memory limit so a relapse cannot hang the
     suite."""
     _run_in_child(HANG_SCRIPT, tmp_path, timeout=30)
+
+
+def test_a_step_that_never_advances_is_reported_not_looped(monkeypatch) -> None:
+    """The engine's guard: a handler that leaves its step due at the same instant would
+    loop for ever; the account raises, naming the step, once the cap is passed."""
+    monkeypatch.setattr(model, "MAX_STEPS_WITHOUT_WAITING", 500)
+    sc = scenario({"ladder.sms.enabled": True, "ladder.sms.days": [0.0]}, days=10)
+    m = model.Model(sc, 7)
+    m.handlers[model.MESSAGE] = lambda b, t, due: None  # never re-schedules itself
+    with pytest.raises(RuntimeError, match=r"made 501 steps without waiting, the last message"):
+        m.run()
 
 
 CADENCE = {
