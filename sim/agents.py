@@ -75,7 +75,7 @@ class AgentPool:
         self.capacity_by_day = np.bincount(day.astype(int), weights=cap, minlength=days + 1)[
             : days + 1
         ]
-        self._busy_by_day = np.zeros(days + 1)
+        self._busy_by_day = [0.0] * (days + 1)  # a list: bumped one element at a time
         # Served calls: when each was requested and when it started (days), as two flat
         # lists (several times faster to turn into arrays than a list of pairs).
         self._requested: list[float] = []
@@ -141,7 +141,7 @@ class AgentPool:
         """Per-day capacity, busy minutes, utilisation, delayed calls, mean wait and backlog."""
         n = self.days + 1
         cap = self.capacity_by_day
-        busy = np.minimum(self._busy_by_day, cap)
+        busy = np.minimum(np.asarray(self._busy_by_day), cap)
         util = np.divide(busy, cap, out=np.zeros(n), where=cap > 0)
         requested = np.asarray(self._requested, dtype=float)
         started = np.asarray(self._started, dtype=float)
