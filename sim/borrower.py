@@ -189,14 +189,10 @@ class Borrower:
 
     def contact_jump(self, effect: float, t: float, gamma: float) -> float:
         """Jump from a reminder read or a call answered at ``t`` (per day)."""
-        # ability_now(), willingness_now() and aging(), inlined (the same products): this
-        # runs on every reminder read and call answered.
-        seg = self.seg
-        size = seg.contact_jump * effect
-        size *= self.ability * seg.shock_ability_factor if self.in_shock else self.ability
-        w = self.willingness * self.willingness_mult
-        size *= w if w < 1.0 else 1.0
-        return size * math.exp(-gamma * (t - self.entered)) if gamma else size
+        return (
+            self.seg.contact_jump * effect * self.ability_now() * self.willingness_now()
+            * self.aging(t, gamma)
+        )  # fmt: skip
 
     def escalation_jump(self, effect: float, t: float, gamma: float) -> float:
         """Jump from escalation; pressure works whatever the willingness, not without money."""
@@ -206,11 +202,8 @@ class Borrower:
         """:meth:`jump` by ``size`` at ``t``, and return the time of the first event of the
         new component ``size * exp(-kappa * (s - t))`` (days; inf if it never fires, and
         nothing is drawn for no jump or while on a plan): what the jump adds to the next
-        repayment. One call, as it runs on every reminder read and call answered."""
-        if t > self.excess_t:
-            self.excess *= math.exp(-kappa * (t - self.excess_t))
-            self.excess_t = t
-        self.excess += size
+        repayment."""
+        self.jump(size, t, kappa)
         if self.in_plan or size <= 0:
             return INF
         return t + _first_event(size, kappa, -math.log(1.0 - next(self.rs_pay)))
@@ -231,10 +224,7 @@ class Borrower:
         rs = self.rs_pay
         e1 = -math.log(1.0 - next(rs))
         e2 = -math.log(1.0 - next(rs))
-        seg = self.seg  # base_rate(), inlined (the same products)
-        w = self.willingness * self.willingness_mult
-        base = seg.base_intensity * (w if w < 1.0 else 1.0)
-        base *= self.ability * seg.shock_ability_factor if self.in_shock else self.ability
+        base = self.base_rate()
         if gamma and base > 0:
             base *= math.exp(-gamma * (t - self.entered))
         return t + min(_first_event(base, gamma, e1), _first_event(self.excess, kappa, e2))

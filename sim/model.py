@@ -135,12 +135,12 @@ class Model:
         self._cures_by_day, self._recovered_by_day = daily["cures"], daily["amount_recovered"]
         # Per reminder in schedule order: (rung, cost in yuan, is an SMS, stage, read factor,
         # effect), looked up once here rather than on each of the ~3 per account.
-        self._message_steps = [
-            (name, rung.cost, name == "sms",
-             "second_reminder" if name == "second_reminder" else "reminder",
-             rung.read_factor, rung.effect)
-            for name, rung in ((n, getattr(scenario.ladder, n)) for _, n in self.schedule.messages)
-        ]  # fmt: skip
+        self._message_steps: list[tuple[str, float, bool, str, float, float]] = []
+        for _, name in self.schedule.messages:
+            rung = getattr(scenario.ladder, name)
+            stage = "second_reminder" if name == "second_reminder" else "reminder"
+            step = (name, rung.cost, name == "sms", stage, rung.read_factor, rung.effect)
+            self._message_steps.append(step)
         lad, sched = scenario.ladder, self.schedule
         # Per call channel: (name, stage bit, cost per attempt in yuan, answered-call effect,
         # next attempt time, calls by day). An agent attempt costs the ringing; talk time is
@@ -497,8 +497,7 @@ class Model:
         name, cost, is_sms, stage, read_factor, effect = self._message_steps[b.msg_i]
         b.msg_i += 1
         due[MESSAGE] = self.schedule.message(b, b.msg_i)[0]
-        self.rec.costs[name] += cost
-        b.cost += cost
+        self._cost(b, name, cost)
         day = self.rec.day_index(t)
         if is_sms:
             b.n_sms += 1
