@@ -329,11 +329,11 @@ class Model:
         due[ROBOT] = s.robot(b, t - 1e-9)
         due[AGENT] = s.agent(b, t - 1e-9)
         due[SHOCK] = b.shock_end
-        if b.dark:
+        if b.dark:  # unreachable from entry: no calls to customer service until back
             due[BACK] = t + self._exp(b, seg.reappear_rate)
         else:
             due[DARK] = t + self._exp(b, seg.go_dark_rate)
-        due[SERVICE] = t + self._exp(b, seg.service_contact_rate)
+            due[SERVICE] = t + self._exp(b, seg.service_contact_rate)
         return due
 
     @staticmethod

@@ -985,6 +985,30 @@ def test_only_when_unreachable_skips_borrowers_reached_recently() -> None:
     assert len(events_of(rec, kind="contact_call")) == 0  # ... but nobody is phoned
 
 
+@pytest.mark.parametrize("dark_at_entry", [False, True])
+def test_a_borrower_calls_customer_service_only_while_reachable(dark_at_entry: bool) -> None:
+    """Service calls make a willing borrower pay (credited to ``service``); a borrower
+    unreachable from entry, who never comes back, makes none, as one who goes dark later."""
+    sc = scenario(
+        seg(
+            unreachable_at_entry=float(dark_at_entry),
+            reappear_rate=0.0,
+            service_contact_rate=2.0,
+            contact_jump=50.0,
+        ),
+        {"population.borrowers": 20},
+        days=30,
+    )
+    rec = run(sc)
+    by_service = rec.recovered_by_channel["service"]
+    if dark_at_entry:
+        assert by_service == 0.0
+        assert (rec.outcomes["amount_recovered"] == 0.0).all()
+    else:
+        assert by_service == pytest.approx(rec.outcomes["amount_recovered"].sum())
+        assert (rec.outcomes["final_state"] == "cured").all()
+
+
 def test_a_dark_phone_reads_nothing_and_answers_nothing() -> None:
     sc = scenario(
         ROBOT,
