@@ -300,10 +300,17 @@ class Model:
         if self.trace:
             self._event(b, env.now, "enter", b.seg_name)
         steps = 0
+        last = env.now
         while b.state == "open":
             t = min(due)
             if t >= horizon:
                 break
+            if t < last:
+                raise RuntimeError(
+                    f"account {b.bid}: step {AGENDA[due.index(t)]} due at t={t!r} is earlier "
+                    f"than its previous step at t={last!r}: an account's time only moves forward"
+                )
+            last = t
             kind = due.index(t)
             if kind == AGENT and b.pending is not None and t > env.now:
                 self.events_processed += steps
@@ -793,11 +800,16 @@ class Model:
         self._stage(b, t, "measures")
         if b.measure_step == 0:
             b.willingness_mult *= m.freeze_willingness
-            due[MEASURE] = b.entered + m.report_day if m.report_day > m.freeze_day else INF
+            # A kept plan may have pushed the freeze past the report day: the report then
+            # follows at once, never before now (an account's time only moves forward).
+            report = b.entered + m.report_day
+            due[MEASURE] = (report if report > t else t) if m.report_day > m.freeze_day else INF
         else:
             b.willingness_mult *= m.report_willingness
             due[MEASURE] = INF
         b.measure_step += 1
+        if self.trace:
+            self._event(b, t, "measure", "", "freeze" if b.measure_step == 1 else "credit_report")
         # The baseline intensity changed too, so the next repayment is drawn afresh.
         b.last_touch = "measures"
         b.jump(b.escalation_jump(m.effect, t, self.gamma), t, self.kappa)

@@ -30,7 +30,9 @@ Tables (the run-directory contract; later code may add columns, never remove the
     waiting for an agent then).
 
 ``events`` (only with tracing) — one row per thing that happened:
-    time (days), borrower_id, dpd, kind (see :data:`EVENT_KINDS`), channel, detail, amount.
+    time (days), borrower_id, dpd, kind (see :data:`EVENT_KINDS`), channel, detail, amount,
+    seq (the order of recording: an account's events in seq order are its steps in the order
+    the engine took them, so their times never decrease).
 
 Besides the tables: ``costs`` (yuan by cost channel, :data:`CHANNELS`) and
 ``recovered_by_channel`` (yuan repaid by the channel of the latest contact, :data:`TOUCHES`).
@@ -109,6 +111,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "contact_call",  # an emergency contact was called; detail: answered | relayed | unanswered
     "payment",  # amount: yuan; detail: full | partial | instalment | enforcement
     "stage",  # channel: the stage entered
+    "measure",  # detail: freeze | credit_report (an account measure applied)
     "plan",  # detail: granted | broken (instalments are payments; completion is "resolved")
     "complaint",  # channel: borrower | contact
     "reachability",  # detail: dark | back
@@ -193,6 +196,9 @@ class Recorder:
                 self.events,
                 columns=["time", "borrower_id", "dpd", "kind", "channel", "detail", "amount"],
             )
+            # seq: the order things were recorded in, so that an account's own sequence of
+            # steps can be checked (its times must never go back) after the sort by time.
+            events["seq"] = np.arange(len(events), dtype=np.int64)
             events = events.sort_values("time", kind="stable", ignore_index=True)
         meta = {**meta, "calls_outside_hours": self.calls_outside_hours}
         by = dict(self.recovered_by)

@@ -1107,3 +1107,48 @@ assert (out["final_state"] == "cured").all(), out["final_state"].tolist()
 
 def test_self_exciting_partial_repayments_terminate(tmp_path) -> None:
     _run_in_child(FEN_HANG_SCRIPT, tmp_path, timeout=10)  # a correct run takes about 1 s
+
+
+def test_a_freeze_pushed_past_the_report_day_is_followed_by_the_report_not_a_step_back() -> None:
+    """Regression: a plan kept over the freeze day defers the freeze; once the plan breaks
+    the freeze comes after the credit-report day, and the report used to be scheduled on that
+    (past) day, so the account stepped back in time and lived its days again. The report now
+    follows the late freeze at once, and the account's steps never go back."""
+    sc = scenario(
+        PLAN,
+        seg(agent_answer=1.0, plan_request_prob=1.0, plan_keep_prob=0.0),
+        {
+            "ladder.measures.enabled": True,
+            "ladder.measures.freeze_day": 10.0,
+            "ladder.measures.report_day": 30.0,
+            "ladder.plans.first_due_days": 10.0,  # the plan breaks after the freeze day
+            "ladder.plans.interval_days": 30.0,
+        },
+        days=60,
+    )
+    rec = run(sc)
+    for b in rec.outcomes["borrower_id"]:
+        measures = events_of(rec, b, kind="measure")
+        assert list(measures["detail"]) == ["freeze", "credit_report"]
+        freeze, report = measures["time"]
+        assert freeze - rec.outcomes["entered_day"][b] > 30.0  # deferred by the plan
+        assert report == freeze  # the report was overdue: it follows the freeze at once
+        own = rec.events[rec.events["borrower_id"] == b].sort_values("seq")
+        assert (own["time"].diff().dropna() >= 0).all()
+
+
+def test_a_step_earlier_than_the_accounts_last_is_refused(monkeypatch) -> None:
+    """The engine's guard: an account never steps back in time; a handler that schedules a
+    step in the past makes the run fail, naming the account, the step and both times."""
+    sc = scenario({"ladder.sms.enabled": True, "ladder.sms.days": [0.0, 5.0]}, days=10)
+    m = model.Model(sc, 7)
+    send = m.handlers[model.MESSAGE]
+
+    def send_then_rewind(b, t, due):  # after the day-5 reminder, schedule one on day 1
+        send(b, t, due)
+        if t > 5:
+            due[model.MESSAGE] = b.entered + 1.0
+
+    m.handlers[model.MESSAGE] = send_then_rewind
+    with pytest.raises(RuntimeError, match=r"account 0: step message due at t=1\.0.* earlier"):
+        m.run()

@@ -335,6 +335,18 @@ def _check(sc: Scenario, seed: int) -> None:
         paid.reindex(out["borrower_id"], fill_value=0.0).to_numpy(), rec_, atol=1e-6
     )
 
+    # time only moves forward, and nothing happens to an account after it is resolved
+    own = ev.sort_values("seq")
+    back = own.groupby("borrower_id")["time"].diff() < 0
+    assert not back.any(), own[back].head()
+    ends = own[own["kind"] == "resolved"]
+    assert not ends["borrower_id"].duplicated().any()
+    last_seq = own.groupby("borrower_id")["seq"].max()
+    np.testing.assert_array_equal(last_seq.loc[ends["borrower_id"]].to_numpy(), ends["seq"])
+    resolved_at = dict(zip(ends["borrower_id"], ends["time"], strict=True))
+    after = own["time"] > own["borrower_id"].map(resolved_at).fillna(np.inf)
+    assert not after.any(), own[after].head()
+
     # monthly rows: one per month entered while open, money within bounds
     m = rec.monthly
     if len(m):
