@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import fingerprints as fp
+import pytest
 
 RECORDED = json.loads(fp.DATA.read_text())
 
