@@ -10,7 +10,7 @@ LINTED := sim tests benchmarks notebooks setup.py
 # Installing also compiles the engine's hot modules (setup.py), so an edited source is a
 # reason to reinstall: only the changed modules are recompiled. Until then an edited module
 # runs from its .py (sim/_accel.py), so nothing ever runs stale code.
-$(STAMP): pyproject.toml setup.py $(wildcard sim/*.py)
+$(STAMP): pyproject.toml setup.py $(shell find sim -name "*.py")
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -36,4 +36,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build sim/*.c sim/*.so sim/_compiled.json
+	rm -rf $(VENV) .pytest_cache build sim/_compiled.json; find sim -name "*.c" -o -name "*.so" | xargs rm -f

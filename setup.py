@@ -21,8 +21,13 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
-COMPILED = ("agents", "borrower", "ladder", "model", "streams")
-"""The engine's hot path: the event loop and what it calls on every step."""
+COMPILED = sorted(
+    ".".join(p.relative_to(ROOT / "sim").with_suffix("").parts)
+    for p in (ROOT / "sim" / "engine").rglob("*.py")
+    if p.name != "__init__.py"
+)
+"""The engine's modules (``engine.core``, ``engine.rungs.calls``, ...): the event loop and
+everything it calls on every step."""
 
 
 class BuildRecordingSources(build_ext):
@@ -37,13 +42,15 @@ class BuildRecordingSources(build_ext):
         self.built: dict[str, str] = {}
         super().run()
         if self.extensions:
-            out = Path(self.get_ext_fullpath(self.extensions[0].name)).parent
+            first = self.extensions[0].name  # sim.engine.x: the manifest goes in sim/
+            out = Path(self.get_ext_fullpath(first)).parents[first.count(".") - 1]
             (out / "_compiled.json").write_text(json.dumps(self.built, indent=1) + "\n")
 
     def build_extension(self, ext: Extension) -> None:
         super().build_extension(ext)  # an optional one that fails raises: not recorded
-        source = ROOT / "sim" / f"{ext.name.rsplit('.', 1)[-1]}.py"
-        self.built[ext.name.rsplit(".", 1)[-1]] = hashlib.sha256(source.read_bytes()).hexdigest()
+        name = ext.name.removeprefix("sim.")
+        source = (ROOT / "sim").joinpath(*name.split(".")).with_suffix(".py")
+        self.built[name] = hashlib.sha256(source.read_bytes()).hexdigest()
 
 
 def _extensions() -> list[Extension]:
@@ -51,7 +58,10 @@ def _extensions() -> list[Extension]:
         from Cython.Build import cythonize
     except ImportError:  # no Cython in the build environment: pure Python
         return []
-    modules = [Extension(f"sim.{name}", [f"sim/{name}.py"], optional=True) for name in COMPILED]
+    modules = [
+        Extension(f"sim.{name}", [f"sim/{name.replace('.', '/')}.py"], optional=True)
+        for name in COMPILED
+    ]
     # annotation_typing off: type hints stay hints, so the compiled code keeps Python's
     # semantics exactly (an ``int`` hint does not reject a numpy integer, for instance).
     directives = {"language_level": 3, "annotation_typing": False}

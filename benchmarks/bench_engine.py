@@ -28,8 +28,8 @@ from pathlib import Path
 import simpy
 
 from sim._accel import compiled_modules
-from sim.model import simulate
-from sim.scenario import load_scenario
+from sim.engine.core import simulate
+from sim.spec.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

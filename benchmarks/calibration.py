@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim import metrics
-from sim.model import simulate
-from sim.scenario import load_scenario
+from sim.engine.core import simulate
+from sim.results import summary as metrics
+from sim.spec.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 20_000

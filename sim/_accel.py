@@ -27,13 +27,24 @@ MANIFEST = "_compiled.json"
 PURE_ENV = "OVERDUE_PURE_PYTHON"
 
 
+def _module_name(package_dir: Path, path: Path, suffix: str) -> str:
+    """Dotted module name of ``path`` relative to the package (``engine.core``)."""
+    rel = path.relative_to(package_dir)
+    return ".".join((*rel.parts[:-1], rel.name[: -len(suffix)]))
+
+
+def _source(package_dir: Path, name: str) -> Path:
+    return package_dir.joinpath(*name.split(".")).with_suffix(".py")
+
+
 def compiled_names(package_dir: Path) -> set[str]:
-    """Modules of the package that have a compiled extension next to their ``.py``."""
+    """Modules of the package (sub-packages included, as dotted names relative to it, e.g.
+    ``engine.core``) that have a compiled extension next to their ``.py``."""
     names = set()
     for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        for path in package_dir.glob(f"*{suffix}"):
-            name = path.name[: -len(suffix)]
-            if (package_dir / f"{name}.py").exists():
+        for path in package_dir.rglob(f"*{suffix}"):
+            name = _module_name(package_dir, path, suffix)
+            if _source(package_dir, name).exists():
                 names.add(name)
     return names
 
@@ -51,7 +62,7 @@ def stale_names(package_dir: Path, pure: bool = False) -> set[str]:
     return {
         name
         for name in names
-        if built.get(name) != hashlib.sha256((package_dir / f"{name}.py").read_bytes()).hexdigest()
+        if built.get(name) != hashlib.sha256(_source(package_dir, name).read_bytes()).hexdigest()
     }
 
 
@@ -59,7 +70,7 @@ class _SourceFinder(importlib.abc.MetaPathFinder):
     """Finds the listed modules of the package as source files, ahead of the path finder."""
 
     def __init__(self, package: str, package_dir: Path, names: set[str]) -> None:
-        self.modules = {f"{package}.{name}": package_dir / f"{name}.py" for name in names}
+        self.modules = {f"{package}.{name}": _source(package_dir, name) for name in names}
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None

@@ -20,10 +20,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.spec import ScenarioError
+from sim.spec.params import ScenarioError
 
 if TYPE_CHECKING:
-    from sim.scenario import Scenario
+    from sim.spec.scenario import Scenario
 
 # Mirrors of sim.replications' defaults (importing it here would load the engine for every
 # command, including `reference`); a test checks they agree.
@@ -228,7 +228,7 @@ def default_out_dir(name: str) -> Path:
 
 def _checked_out_dir(out: Path | None, default_name: str) -> Path:
     """``--out`` (or ``results/<default_name>``), refused if it holds anything but output."""
-    from sim.rundir import RunDirError, check_out_dir
+    from sim.results.rundir import RunDirError, check_out_dir
 
     out_dir = out if out is not None else default_out_dir(default_name)
     try:
@@ -243,7 +243,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     With ``--reps`` other than 1, run replications instead (:func:`_run_replications`).
     """
-    from sim.scenario import load_scenario
+    from sim.spec.scenario import load_scenario
 
     plan = _replication_plan(args)
     if plan["reps"] != 1 and args.trace:
@@ -253,8 +253,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if plan["reps"] != 1:
         return _run_replications(args, scenario, out_dir, plan)
 
-    from sim import metrics, model
-    from sim.rundir import write_run
+    from sim.engine import core as model
+    from sim.results import summary as metrics
+    from sim.results.rundir import write_run
 
     seed = scenario.seed
     with _progress_bar(scenario.population.borrowers, quiet=args.quiet) as progress:
@@ -273,7 +274,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _replication_plan(args: argparse.Namespace) -> dict[str, Any]:
     """--reps, --precision, --max-reps and --workers, checked (UsageError names the option)."""
-    from sim import replications as rp
+    from sim.experiments import replications as rp
 
     try:
         reps = rp.check_reps(args.reps, "--reps")
@@ -326,7 +327,7 @@ def _print_auto_note(plan: dict[str, Any], reps: int) -> None:
 
 def _write(out_dir: Path, write: Callable[[], Path]) -> Path | None:
     """``write()``; on failure print the error and return None."""
-    from sim.rundir import RunDirError
+    from sim.results.rundir import RunDirError
 
     try:
         return write()
@@ -340,7 +341,7 @@ def _run_replications(
 ) -> int:
     """``run --reps N``: replications of one scenario, written as a replication directory
     (replications.parquet, estimates.parquet/.csv, manifest.json)."""
-    from sim import replications as rp
+    from sim.experiments import replications as rp
 
     total = plan["reps"] if plan["reps"] != "auto" else rp.AUTO_START
     df = _replicate(args, plan, partial(rp.run_replications, scenario), total)
@@ -363,8 +364,8 @@ def _run_replications(
 def cmd_compare(args: argparse.Namespace) -> int:
     """Validate everything, replicate every scenario with common random numbers, compare them
     with the first, then write the output directory atomically."""
-    from sim import replications as rp
-    from sim.scenario import load_scenario
+    from sim.experiments import replications as rp
+    from sim.spec.scenario import load_scenario
 
     plan = _replication_plan(args)
     if len(args.scenarios) < 2:
@@ -405,7 +406,7 @@ def _plots(args: argparse.Namespace, out_dir: Path) -> int:
 def _draw(out_dir: Path, formats: tuple[str, ...] = ("png", "svg")) -> int:
     """Draw a run's or a comparison's charts into ``out_dir/plots``; print where."""
     from sim import plots
-    from sim.rundir import RunDirError
+    from sim.results.rundir import RunDirError
 
     single = (out_dir / "outcomes.parquet").is_file()
     try:
@@ -419,7 +420,7 @@ def _draw(out_dir: Path, formats: tuple[str, ...] = ("png", "svg")) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """``overdue plot DIR``: redraw the charts from the saved results only."""
-    from sim import rundir
+    from sim.results import rundir
 
     directory = args.directory
     formats = ("png",) if args.no_svg else ("png", "svg")
@@ -427,7 +428,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         raise UsageError(f"DIR: {directory} is not a run, compare or sweep directory")
     manifest = directory / rundir.MANIFEST
     if manifest.is_file() and json.loads(manifest.read_text()).get("kind") == "sweep":
-        from sim.sweep_report import write_report
+        from sim.experiments.sweep_report import write_report
 
         print(f"report: {write_report(directory, formats)}")
         return EXIT_OK
@@ -439,8 +440,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Validate the sweep file and every design point, then run the missing units."""
-    from sim.sweep import load_sweep
-    from sim.sweep_run import SweepDirError, run_sweep
+    from sim.experiments.sweep import load_sweep
+    from sim.experiments.sweep_run import SweepDirError, run_sweep
 
     overrides = build_overrides(args)  # "seed" sets the sweep's root seed
     if args.reps is not None:
@@ -481,8 +482,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_sweep_report(args: argparse.Namespace) -> int:
     """Write DIR/report: tables, charts, sensitivity indices and the EMA export."""
-    from sim.sweep_report import report, write_report
-    from sim.sweep_run import SweepDirError
+    from sim.experiments.sweep_report import report, write_report
+    from sim.experiments.sweep_run import SweepDirError
 
     formats = ("png", "svg") if args.svg else ("png",)
     try:
@@ -560,7 +561,7 @@ def _progress_bar(
 
 def cmd_reference(args: argparse.Namespace) -> int:
     """Print, write or check the generated scenario reference."""
-    from sim import reference
+    from sim.spec import reference
 
     path = args.path if args.path is not None else reference.DOC_PATH
     text = reference.generate()

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.model import simulate
-from sim.records import Records
-from sim.scenario import Scenario, build_scenario, set_path
+from sim.engine.core import simulate
+from sim.results.records import Records
+from sim.spec.scenario import Scenario, build_scenario, set_path
 
 # A segment with every trait pinned: never pays on its own, never answers, never reads,
 # never goes dark, never calls in, never complains, never asks for a plan.

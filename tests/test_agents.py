@@ -1,4 +1,4 @@
-"""The agent pool (sim.agents.AgentPool): capacity per slot, booking, rolling, backlog.
+"""The agent pool (sim.engine.agent_pool.AgentPool): capacity per slot, booking, rolling, backlog.
 
 Day 0 is a Monday, so days 5 and 6 are the weekend. Times are days; 10/24 is 10:00.
 """
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from conftest import scenario
 
-from sim.agents import AgentPool, head_count
-from sim.model import simulate
+from sim.engine.agent_pool import AgentPool, head_count
+from sim.engine.core import simulate
 
 MIN = 1.0 / 1440.0  # one minute, in days
 

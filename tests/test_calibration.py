@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from sim import metrics
-from sim.model import simulate
-from sim.scenario import build_scenario, load_scenario
+from sim.engine.core import simulate
+from sim.results import summary as metrics
+from sim.spec.scenario import build_scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 20_000

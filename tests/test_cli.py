@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import rundir
 from sim.cli import main, parse_set
-from sim.rundir import read_run
+from sim.results import rundir
+from sim.results.rundir import read_run
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = str(ROOT / "scenarios" / "baseline.toml")
@@ -245,7 +245,7 @@ def test_subprocess_good_run(tmp_path: Path) -> None:
 def test_ctrl_c_during_the_run_exits_130_and_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sim import model
+    from sim.engine import core as model
 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
@@ -372,7 +372,8 @@ def test_run_reps_with_trace_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_cli_defaults_mirror_the_library() -> None:
-    from sim import cli, replications
+    from sim import cli
+    from sim.experiments import replications
 
     for name in ("DEFAULT_REPS", "DEFAULT_PRECISION", "DEFAULT_MAX_REPS", "DEFAULT_BEST_ON"):
         assert getattr(cli, name) == getattr(replications, name)

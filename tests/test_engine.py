@@ -27,10 +27,10 @@ from conftest import (
     seg,
 )
 
-from sim import model
-from sim.metrics import summarize
-from sim.model import simulate
-from sim.records import EVENT_KINDS, FINAL_STATES
+from sim.engine import core as model
+from sim.engine.core import simulate
+from sim.results.records import EVENT_KINDS, FINAL_STATES
+from sim.results.summary import summarize
 
 TOL = 1e-9  # days: times the engine computes by adding fractions of a day
 
@@ -778,7 +778,7 @@ import resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
 sys.path.insert(0, sys.argv[1])
 from conftest import scenario
-from sim.model import simulate
+from sim.engine.core import simulate
 sc = scenario({
     "ladder.robot.enabled": True,
     "ladder.robot.start_day": 1.0,
@@ -1091,7 +1091,7 @@ import resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
 sys.path.insert(0, sys.argv[1])
 from conftest import scenario, seg
-from sim.model import simulate
+from sim.engine.core import simulate
 sc = scenario(seg(base_intensity=1.0, full_payment_prob=0.0), {
     "behaviour.partial_min": 0.5,
     "behaviour.partial_max": 0.5,

@@ -12,9 +12,9 @@ from conftest import SEGMENT, scenario, time_limit_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.model import simulate
-from sim.records import FINAL_STATES, STAGES, TOUCHES
-from sim.scenario import Scenario
+from sim.engine.core import simulate
+from sim.results.records import FINAL_STATES, STAGES, TOUCHES
+from sim.spec.scenario import Scenario
 
 P = st.floats(0.0, 1.0)
 BOOL = st.booleans()

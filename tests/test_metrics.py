@@ -8,9 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.metrics import BUCKET_COLUMNS, daily_table, format_summary, open_by_bucket, summarize
-from sim.records import CHANNELS, FINAL_STATES, STAGES, Records
-from sim.scenario import build_scenario
+from sim.results.records import CHANNELS, FINAL_STATES, STAGES, Records
+from sim.results.summary import (
+    BUCKET_COLUMNS,
+    daily_table,
+    format_summary,
+    open_by_bucket,
+    summarize,
+)
+from sim.spec.scenario import build_scenario
 
 HORIZON = 180
 NAN = float("nan")

@@ -17,12 +17,12 @@ from matplotlib.text import Text
 from scipy.stats import binomtest
 
 from sim import plots
-from sim import replications as rp
-from sim.metrics import summarize
-from sim.model import simulate
-from sim.records import STAGES
-from sim.rundir import RunDirError, read_run, write_run
-from sim.scenario import load_scenario
+from sim.engine.core import simulate
+from sim.experiments import replications as rp
+from sim.results.records import STAGES
+from sim.results.rundir import RunDirError, read_run, write_run
+from sim.results.summary import summarize
+from sim.spec.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import typing
 
-from sim import reference
 from sim.cli import main
-from sim.scenario import Scenario
+from sim.spec import reference
+from sim.spec.scenario import Scenario
 
 
 def _all_key_paths(cls: type = Scenario, path: str = "") -> list[str]:
-    """Every scalar key of Scenario, walked independently of sim.reference."""
+    """Every scalar key of Scenario, walked independently of sim.spec.reference."""
     hints = typing.get_type_hints(cls)
     out = []
     for f in dataclasses.fields(cls):

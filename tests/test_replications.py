@@ -1,5 +1,6 @@
-"""sim.replications: headline rows, common random numbers, the variance reduction they give,
-determinism for any worker count, the sequential rule, and the comparison tables.
+"""sim.experiments.replications: headline rows, common random numbers, the variance
+reduction they give, determinism for any worker count, the sequential rule, and the comparison
+tables.
 
 Populations are small (300-1,000 borrowers, 30-120 days) so the whole file runs in well under
 a minute on two cores.
@@ -16,10 +17,10 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import replications as rp
-from sim.metrics import summarize
-from sim.model import simulate
-from sim.scenario import load_scenario
+from sim.engine.core import simulate
+from sim.experiments import replications as rp
+from sim.results.summary import summarize
+from sim.spec.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import (
+from sim.spec.params import ScenarioError
+from sim.spec.scenario import (
     RELATIONSHIP_DEFAULTS,
     SEGMENT_DEFAULTS,
     Relationship,
@@ -16,7 +17,6 @@ from sim.scenario import (
     build_scenario,
     load_scenario,
 )
-from sim.spec import ScenarioError
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))

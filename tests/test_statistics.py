@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from conftest import scenario, seg
 
-from sim.model import simulate
+from sim.engine.core import simulate
 
 N = 20_000
 

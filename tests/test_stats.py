@@ -1,5 +1,5 @@
-"""sim.stats: intervals against known distributions, the delta method against the bootstrap and
-its own gradient formula, paired differences on hand data, and selecting the best.
+"""sim.results.stats: intervals against known distributions, the delta method against the
+bootstrap and its own gradient formula, paired differences on hand data, and selecting the best.
 
 Coverage checks run T independent trials with a seeded Generator and accept the observed
 coverage within 4 binomial standard errors of the nominal level (a false alarm about 1 run in
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from sim import stats
+from sim.results import stats
 
 T = 2000
 

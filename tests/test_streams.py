@@ -1,4 +1,4 @@
-"""The random-number tree (sim.streams): reproducible, separated, common random numbers."""
+"""The random-number tree (sim.engine.streams): reproducible, separated, common random numbers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from conftest import scenario, seg
 
-from sim.model import simulate
-from sim.streams import BLOCK, PURPOSES, Streams
+from sim.engine.core import simulate
+from sim.engine.streams import BLOCK, PURPOSES, Streams
 
 
 def _draws(streams: Streams, purpose: str, borrower: int, n: int) -> list[float]:

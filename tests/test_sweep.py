@@ -1,5 +1,6 @@
-"""Parameter sweeps (sim.sweep, sim.sweep_run): the sweep file, the designs, the resumable
-result store, and identical results on 1 worker, 2 workers and a Dask cluster."""
+"""Parameter sweeps (sim.experiments.sweep, sim.experiments.sweep_run): the sweep file, the
+designs, the resumable result store, and identical results on 1 worker, 2 workers and a Dask
+cluster."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import sweep_run
-from sim.spec import ScenarioError
-from sim.sweep import assignments, build_sweep, design_points, load_sweep, scenario_for
-from sim.sweep_run import SweepDirError, run_sweep, unit_id
+from sim.experiments import sweep_run
+from sim.experiments.sweep import assignments, build_sweep, design_points, load_sweep, scenario_for
+from sim.experiments.sweep_run import SweepDirError, run_sweep, unit_id
+from sim.spec.params import ScenarioError
 
 ROOT = Path(__file__).resolve().parent.parent
 SWEEPS = ROOT / "scenarios" / "sweeps"
@@ -221,9 +222,9 @@ def test_the_emergency_contact_trigger_does_what_it_says(reference: Path) -> Non
 def test_unit_p_r_is_replication_r_of_the_root_seed(reference: Path) -> None:
     """A unit is exactly ``simulate(point's scenario, seed, replication=r)``: every point sees
     replication r's random numbers (common random numbers across the design)."""
-    from sim.metrics import summarize
-    from sim.model import simulate
-    from sim.replications import headline_rows
+    from sim.engine.core import simulate
+    from sim.experiments.replications import headline_rows
+    from sim.results.summary import summarize
 
     sw = build_sweep(sweep_doc())
     _, points, results = sweep_run.load_sweep_results(reference)
@@ -297,8 +298,8 @@ def test_a_failing_unit_is_recorded_and_the_rest_go_on(
 
 _KILL_SCRIPT = """
 import sys
-from sim.sweep import build_sweep
-from sim.sweep_run import run_sweep
+from sim.experiments.sweep import build_sweep
+from sim.experiments.sweep_run import run_sweep
 import json
 if __name__ == "__main__":
     doc = json.loads(sys.argv[1])

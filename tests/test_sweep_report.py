@@ -1,5 +1,6 @@
-"""Sweep analysis (sim.sweep_report): point estimates with CIs, the Pareto front, Sobol'/Morris
-indices against known answers, the replication-noise warning, and the EMA workbench export."""
+"""Sweep analysis (sim.experiments.sweep_report): point estimates with CIs, the Pareto
+front, Sobol'/Morris indices against known answers, the replication-noise warning, and the EMA
+workbench export."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import stats, sweep_report
-from sim.sweep_report import (
+from sim.experiments import sweep_report
+from sim.experiments.sweep_report import (
     ema_experiments,
     noise_share,
     pareto_mask,
@@ -21,6 +22,7 @@ from sim.sweep_report import (
     wide_points,
     write_ema,
 )
+from sim.results import stats
 
 
 def _results(values: dict[tuple[int, int], dict[str, float]]) -> pd.DataFrame:
@@ -222,9 +224,9 @@ def test_sweep_errors_exit_2_and_write_nothing(tmp_path: Path, swept: Path) -> N
 
 
 def test_plot_redraws_a_sweep_report_and_every_sweep_chart_is_labelled(swept: Path) -> None:
-    from sim import sweep_plots
     from sim.cli import main
-    from sim.sweep_report import report
+    from sim.experiments.sweep_report import report
+    from sim.plots import sweep as sweep_plots
 
     assert main(["plot", str(swept), "--no-svg"]) == 0
     assert (swept / "report" / "pareto.csv").is_file()
@@ -255,7 +257,7 @@ def test_sensitivity_confidence_intervals_are_reproducible() -> None:
 
 
 def test_paired_differences_from_a_reference_point_are_paired_t_intervals() -> None:
-    from sim.sweep_report import paired_differences
+    from sim.experiments.sweep_report import paired_differences
 
     res = _results({(0, 0): {"m": 1.0}, (0, 1): {"m": 3.0}, (0, 2): {"m": 5.0},
                     (1, 0): {"m": 2.0}, (1, 1): {"m": 5.0}, (1, 2): {"m": 6.0}})  # fmt: skip

@@ -1,9 +1,9 @@
 """Headline numbers from one finished replication.
 
-Pure functions of a :class:`sim.records.Records` (and the :class:`Scenario` it ran): nothing
-here simulates, prints or writes a file. Everything is vectorised over the ``outcomes``,
-``monthly`` and ``daily`` tables (see :mod:`sim.records` for their columns), so a population of
-a million borrowers is summarised in seconds.
+Pure functions of a :class:`sim.results.records.Records` (and the :class:`Scenario` it
+ran): nothing here simulates, prints or writes a file. Everything is vectorised over the
+``outcomes``, ``monthly`` and ``daily`` tables (see :mod:`sim.results.records` for their
+columns), so a population of a million borrowers is summarised in seconds.
 
 Units: time in days (DPD = days past due, measured from a borrower's ``entered_day``), money in
 yuan, shares as fractions in [0, 1]. A share or rate whose denominator is zero is ``None``.
@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.records import CHANNELS, FINAL_STATES, STAGES, Records
-from sim.scenario import Scenario
+from sim.results.records import CHANNELS, FINAL_STATES, STAGES, Records
+from sim.spec.scenario import Scenario
 
 BUCKET_DAYS = 30
 """Width of a delinquency bucket (days); month ``m`` past due is DPD ``30m`` to ``30m + 29``."""

@@ -2,7 +2,7 @@
 
 The engine appends to plain Python lists and integer/float counters while it runs (cheap on
 the hot path) and :meth:`Recorder.finish` builds DataFrames once at the end. Nothing here
-computes a statistic: :mod:`sim.metrics` does that from the finished :class:`Records`.
+computes a statistic: :mod:`sim.results.summary` does that from the finished :class:`Records`.
 
 Tables (the run-directory contract; later code may add columns, never remove them):
 

@@ -1,7 +1,7 @@
 """One borrower's state and behaviour: the debt, repayment, answering, going dark, complaining.
 
 Lifecycle: a :class:`Borrower` is created when the account becomes overdue (DPD 0) from the
-population's trait arrays; the engine (:mod:`sim.model`) then asks it, at each event, what it
+population's trait arrays; the engine (:mod:`sim.engine.core`) then asks it, at each event, what it
 does — whether it reads a message or answers a call, when it next repays, how much. It owns
 the money: balance, fees, repayments, and month-boundary snapshots for the recovery curve.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from sim.scenario import Scenario, Segment
+from sim.spec.scenario import Scenario, Segment
 
 INF = math.inf
 MONTH = 30.0  # days in a delinquency bucket

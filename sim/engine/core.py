@@ -5,11 +5,11 @@ reminder, a call, a repayment, a trigger — and never ticks daily. The account 
 agenda: for each kind of step, the time it is next due. It takes the earliest and hands the
 account to that step's handler (``_on_<step>``), which acts and re-schedules what it affects.
 Steps that touch only the account run in its own time order; an answered agent call, which
-needs the shared :class:`~sim.agents.AgentPool`, first waits for the SimPy clock: a
+needs the shared :class:`~sim.engine.agent_pool.AgentPool`, first waits for the SimPy clock: a
 timeout in SimPy's event queue wakes it (see :meth:`Model.account` for why this changes no
 result). Arrivals are a SimPy process.
 
-Use :func:`simulate`; it returns :class:`~sim.records.Records`. The engine never prints or
+Use :func:`simulate`; it returns :class:`~sim.results.records.Records`. The engine never prints or
 writes files.
 """
 
@@ -26,18 +26,18 @@ import numpy as np
 import simpy
 
 import sim
-from sim.agents import AgentPool
-from sim.borrower import INF, MONTH, Borrower
-from sim.ladder import (
+from sim.engine.account import INF, MONTH, Borrower
+from sim.engine.agent_pool import AgentPool
+from sim.engine.contact_rules import (
     EPS,
     ContactRules,
     Schedule,
     emergency_contact_due,
 )
-from sim.population import Traits, sample_traits
-from sim.records import STAGE_INDEX, STAGES, Recorder, Records
-from sim.scenario import Scenario
-from sim.streams import Streams
+from sim.engine.population import Traits, sample_traits
+from sim.engine.streams import Streams
+from sim.results.records import STAGE_INDEX, STAGES, Recorder, Records
+from sim.spec.scenario import Scenario
 
 AGENDA = (
     "pay", "message", "robot", "agent", "agency", "handoff", "ec", "measure", "lost",

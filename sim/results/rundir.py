@@ -10,7 +10,7 @@ Atomicity: everything is written into a hidden sibling directory ``.{name}.tmp-<
 renamed into place only when complete. An existing run directory is renamed aside first and
 deleted after the new one is in place, so an interruption never leaves a half-written
 ``out_dir``. :func:`write_atomically` does this for any directory of outputs (the
-replication and comparison directories of :mod:`sim.replications` use it too).
+replication and comparison directories of :mod:`sim.experiments.replications` use it too).
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import sim
-from sim import metrics
-from sim.records import Records
-from sim.scenario import Scenario
+from sim.results import summary as metrics
+from sim.results.records import Records
+from sim.spec.scenario import Scenario
 
 SUMMARY = "summary.json"
 MANIFEST = "manifest.json"

@@ -1,8 +1,8 @@
 """Generate the scenario reference, ``docs/scenario_reference.md``, from the spec dataclasses.
 
 Every key's default, unit, allowed range, meaning and source come from its
-:func:`sim.spec.param` declaration in :mod:`sim.scenario`, so the reference cannot drift from
-the loader. Regenerate with ``python -m sim reference --write``; a test fails when the
+:func:`sim.spec.params.param` declaration in :mod:`sim.spec`, so the reference cannot
+drift from the loader. Regenerate with ``python -m sim reference --write``; a test fails when the
 committed file differs from :func:`generate`.
 """
 
@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sim.scenario import Scenario, build_scenario
-from sim.spec import Meta, ScenarioError
+from sim.spec.params import Meta, ScenarioError
+from sim.spec.scenario import Scenario, build_scenario
 
-DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "scenario_reference.md"
+DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "scenario_reference.md"
 NAME = "NAME"
 """Placeholder for the name of an entry in a named table, e.g. ``population.segments.NAME``."""
 

@@ -2,11 +2,11 @@
 
 A :class:`Scenario` is inert: it describes a population and a collections ladder, it runs
 nothing. Build one with :func:`load_scenario` (a TOML file plus overrides) or
-:func:`build_scenario` (a plain dict). Every key is declared with :func:`sim.spec.param`, which
-carries its default, unit, allowed range and the published figure it comes from; the
-built-in defaults *are* the baseline scenario (seed 000's ladder). Units: time in days (DPD,
-days past due; day 0 is the first day past due, and a Monday), clock times in hours of the day
-(8.5 = 08:30), money in yuan, rates per day.
+:func:`build_scenario` (a plain dict). Every key is declared with
+:func:`sim.spec.params.param`, which carries its default, unit, allowed range and the published
+figure it comes from; the built-in defaults *are* the baseline scenario (seed 000's ladder). Units:
+time in days (DPD, days past due; day 0 is the first day past due, and a Monday), clock times in
+hours of the day (8.5 = 08:30), money in yuan, rates per day.
 
 Sources are keyed to ``shared/calibration.md`` and the seed articles (``seed 000`` etc.).
 """
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.spec import Meta, ScenarioError, mapping, param, section
+from sim.spec.params import Meta, ScenarioError, mapping, param, section
 
 CAL = "calibration.md"
 P01 = dict(lo=0.0, hi=1.0)
@@ -652,7 +652,7 @@ class Behaviour:
 
 @dataclass(frozen=True)
 class Scenario:
-    """One policy against one population. Inert: running it is :mod:`sim.model`'s job."""
+    """One policy against one population. Inert: running it is :mod:`sim.engine.core`'s job."""
 
     name: str = param("baseline", doc="scenario name, used in output")
     description: str = param("", doc="free text")

@@ -1,7 +1,7 @@
 """The human-agent pool: limited capacity, shifts, and a queue measured but not simulated.
 
 Capacity is a ledger of time slots (``agents.slot_minutes`` long). Agents take answered
-calls (the dialer rings; see :meth:`sim.model.Model._on_agent`). A call books its talk time
+calls (the dialer rings; see :meth:`sim.engine.core.Model._on_agent`). A call books its talk time
 in the first slot, at or after the moment it is answered, that still has agent-minutes left;
 inside a slot the agents on shift work through the booked minutes in parallel, so a call
 starts when the work booked ahead of it is done (a fluid first-come-first-served queue). A
@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from sim.scenario import Scenario
+from sim.spec.scenario import Scenario
 
 MINUTES_PER_DAY = 1440.0
 _EPS = 1e-9  # days: clock times computed two ways may differ in the last bits

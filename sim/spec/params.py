@@ -1,8 +1,8 @@
 """Declarative parameters: every scenario key has a default, a unit, an allowed range and a source.
 
 A scenario section is a frozen dataclass whose fields are declared with :func:`param`. The
-loader in :mod:`sim.scenario` walks these declarations to validate a TOML file, and
-:mod:`sim.reference` walks them to write the scenario reference, so the documentation can
+loader in :mod:`sim.spec.scenario` walks these declarations to validate a TOML file, and
+:mod:`sim.spec.reference` walks them to write the scenario reference, so the documentation can
 never drift from the code.
 """
 

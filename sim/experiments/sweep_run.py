@@ -38,12 +38,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import sim
-from sim.execution import Task, run_units
-from sim.metrics import jsonable, summarize
-from sim.model import simulate
-from sim.replications import METRICS, git_commit, headline_rows
-from sim.scenario import Scenario, to_dict
-from sim.sweep import Sweep, assignments, design_points, scenario_for
+from sim.engine.core import simulate
+from sim.experiments.execution import Task, run_units
+from sim.experiments.replications import METRICS, git_commit, headline_rows
+from sim.experiments.sweep import Sweep, assignments, design_points, scenario_for
+from sim.results.summary import jsonable, summarize
+from sim.spec.scenario import Scenario, to_dict
 
 _SCHEMA = pa.schema(
     [
@@ -278,7 +278,7 @@ def run_sweep(
     counts units with a result. A unit that raises is recorded in ``failures/`` and the rest
     go on.
     """
-    from sim.execution import default_workers
+    from sim.experiments.execution import default_workers
 
     store, points = prepare(sweep, Path(out_dir), resume)
     done = store.finished()

@@ -1,7 +1,7 @@
 """The platform's collections policy: when each rung acts, and the rules that bound every call.
 
 Everything here is policy, computed from the scenario and an account's observable state; the
-borrower's reaction lives in :mod:`sim.borrower` and the wiring in :mod:`sim.model`.
+borrower's reaction lives in :mod:`sim.engine.account` and the wiring in :mod:`sim.engine.core`.
 
 * :class:`Schedule` — when reminders are sent, when robot, agent and agency calls are due,
   when the day-based triggers (measures, emergency contacts, agency, litigation, write-off)
@@ -18,8 +18,8 @@ from __future__ import annotations
 import bisect
 import math
 
-from sim.borrower import MONTH, Borrower
-from sim.scenario import Ladder, Rules, Scenario
+from sim.engine.account import MONTH, Borrower
+from sim.spec.scenario import Ladder, Rules, Scenario
 
 INF = math.inf
 EPS = 1e-7  # days (9 ms): float rounding of clock times

@@ -3,10 +3,10 @@
 :func:`run_replications` runs one scenario ``reps`` times; :func:`compare` runs several
 (the first is the champion) on the same replications and compares them. Both return tidy
 DataFrames; the ``overdue run --reps`` and ``overdue compare`` commands are thin layers over
-them. The statistics are in :mod:`sim.stats`; ``docs/simulation_practice.md`` explains them.
+them. The statistics are in :mod:`sim.results.stats`; ``docs/simulation_practice.md`` explains them.
 
 Seeding: replication r of every scenario uses ``SeedSequence(seed, spawn_key=(r,))`` (see
-:mod:`sim.streams`), so under any two policies borrower i of replication r has the same
+:mod:`sim.engine.streams`), so under any two policies borrower i of replication r has the same
 traits and the same behavioural random numbers (common random numbers), and the paired
 difference of a metric is far less noisy than the difference of independent runs.
 
@@ -32,13 +32,13 @@ import numpy as np
 import pandas as pd
 
 import sim
-from sim import rundir, stats
-from sim.execution import Runner, Task, default_workers
-from sim.metrics import jsonable, summarize
-from sim.model import simulate
-from sim.records import STAGES, Records
-from sim.rundir import MANIFEST
-from sim.scenario import Scenario, load_scenario, with_overrides
+from sim.engine.core import simulate
+from sim.experiments.execution import Runner, Task, default_workers
+from sim.results import rundir, stats
+from sim.results.records import STAGES, Records
+from sim.results.rundir import MANIFEST
+from sim.results.summary import jsonable, summarize
+from sim.spec.scenario import Scenario, load_scenario, with_overrides
 
 Row = tuple[str, float, float, float]
 """One headline figure of one replication: (metric, value, numerator, denominator)."""
@@ -157,7 +157,7 @@ def headline_rows(records: Records, summary: Mapping[str, Any]) -> list[Row]:
     """One replication's headline figures as (metric, value, numerator, denominator) rows, in
     :data:`METRICS` order.
 
-    ``summary`` is :func:`sim.metrics.summarize` of ``records``. ``value`` is
+    ``summary`` is :func:`sim.results.summary.summarize` of ``records``. ``value`` is
     numerator / denominator (NaN when the denominator is 0, or a plain metric is undefined,
     e.g. the median emergency-contact day when nobody reached the stage).
     """
@@ -237,7 +237,7 @@ def _replicate(scenario: Scenario, seed: int, replication: int) -> list[Row]:
 def _tasks(
     scenarios: Sequence[Scenario], seed: int, units: Iterable[tuple[int, int]]
 ) -> list[Task]:
-    """(scenario index, replication) units as :mod:`sim.execution` tasks."""
+    """(scenario index, replication) units as :mod:`sim.experiments.execution` tasks."""
     return [((i, r), _replicate, (scenarios[i], seed, r)) for i, r in units]
 
 
@@ -406,7 +406,7 @@ def estimates_table(replications: pd.DataFrame, level: float = stats.LEVEL) -> p
 
     One row per scenario and metric: scenario, metric, unit, n (replications used),
     estimate (the pooled ratio sum(num) / sum(den); for plain metrics the mean), half_width,
-    ci_low, ci_high (delta method / t-interval, see :mod:`sim.stats`).
+    ci_low, ci_high (delta method / t-interval, see :mod:`sim.results.stats`).
     """
     rows = []
     for (scenario, metric), g in replications.groupby(["scenario", "metric"], sort=False):
@@ -801,7 +801,7 @@ def write_results(
     manifest_doc: Mapping[str, Any],
 ) -> Path:
     """Write ``replications.parquet``, each of ``tables`` as NAME.parquet and NAME.csv, and
-    ``manifest.json`` into ``out_dir`` atomically (see :mod:`sim.rundir`)."""
+    ``manifest.json`` into ``out_dir`` atomically (see :mod:`sim.results.rundir`)."""
 
     def contents(tmp: Path) -> None:
         rundir.write_parquet(replications, tmp / REPLICATIONS_FILE)

@@ -1,9 +1,9 @@
 """Charts of saved results (matplotlib only).
 
 Every chart is drawn from what an experiment saved: a run directory loaded with
-:func:`sim.rundir.read_run` (a *run*: dict of ``outcomes``, ``daily``, ``monthly`` and
+:func:`sim.results.rundir.read_run` (a *run*: dict of ``outcomes``, ``daily``, ``monthly`` and
 ``summary``), or the estimates / comparison table of several replications and policies
-(:func:`sim.replications.read_results`). Nothing here simulates.
+(:func:`sim.experiments.replications.read_results`). Nothing here simulates.
 
 Chart functions take that data (and, for one-panel charts, an optional ``ax`` to draw into)
 and return the :class:`~matplotlib.figure.Figure`. The computations behind them (Wilson
@@ -23,7 +23,7 @@ Units: time in days, money in yuan, shares as fractions (axes show them as %), d
 shares in percentage points (pp). Intervals are 95%.
 
 Charts of a parameter sweep (metric against a parameter with CI bands, heatmaps, the Pareto
-front, sensitivity indices) are in :mod:`sim.sweep_plots`, in the same style.
+front, sensitivity indices) are in :mod:`sim.plots.sweep`, in the same style.
 """
 
 from __future__ import annotations
@@ -44,12 +44,13 @@ from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from sim import metrics, rundir, stats
-from sim import replications as rp
-from sim.records import FINAL_STATES, STAGES, TOUCHES
+from sim.experiments import replications as rp
+from sim.results import rundir, stats
+from sim.results import summary as metrics
+from sim.results.records import FINAL_STATES, STAGES, TOUCHES
 
 Run = Mapping[str, Any]
-"""A run directory loaded by :func:`sim.rundir.read_run`."""
+"""A run directory loaded by :func:`sim.results.rundir.read_run`."""
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -213,7 +214,7 @@ def _stage_label(stage: str) -> str:
 
 
 def metric_label(metric: str) -> str:
-    """A readable name for a headline metric of :data:`sim.replications.METRICS`."""
+    """A readable name for a headline metric of :data:`sim.experiments.replications.METRICS`."""
     if metric in _METRIC_TITLES:
         return _METRIC_TITLES[metric]
     group, _, key = metric.partition(".")
@@ -434,7 +435,7 @@ def recovery_table(
     One row per month: month, dpd (bucket label), accounts, balance_at_entry (yuan owed at
     DPD 30 x month), recovered (yuan repaid afterwards), rate (their ratio, as the summary's
     ``recovery_by_month_past_due``), low, high: the delta-method t-interval of the ratio with
-    accounts as the sampling units (:func:`sim.stats.ratio_interval`).
+    accounts as the sampling units (:func:`sim.results.stats.ratio_interval`).
     """
     m = metrics._recovery_by_month(outcomes, monthly)
     rows = []
@@ -817,7 +818,7 @@ def book_by_bucket(run: Run, ax: Axes | None = None) -> Figure:
     daily = run["daily"]
     cols = [c for c in metrics.BUCKET_COLUMNS if c in daily]
     if not cols:
-        raise ValueError("run: the daily table has no open_dpd_* columns (see sim.metrics)")
+        raise ValueError("run: the daily table has no open_dpd_* columns (see sim.results.summary)")
     fig, ax = figure_axes(ax)
     ax.stackplot(daily["day"], *(daily[c] for c in cols), colors=[BUCKET_COLOURS[c] for c in cols],
                  labels=[_bucket_name(c) for c in cols], linewidth=0)  # fmt: skip
@@ -1032,7 +1033,7 @@ def forest(
     per metric (its own unit); a difference whose CI excludes 0 has a filled marker and a
     ``*`` after the policy name.
 
-    ``table``: :func:`sim.replications.comparison_table`. ``metrics``: default
+    ``table``: :func:`sim.experiments.replications.comparison_table`. ``metrics``: default
     :data:`FOREST_METRICS` (those in the table). ``relative``: challenger / champion - 1 (%)
     instead of the difference in the metric's unit.
     """
@@ -1099,7 +1100,7 @@ def _write_charts(
     source: str,
 ) -> list[Path]:  # fmt: skip
     """Draw each chart and write it in every format into ``plots_dir`` atomically (a temporary
-    sibling renamed into place, :func:`sim.rundir.write_atomically`), with a
+    sibling renamed into place, :func:`sim.results.rundir.write_atomically`), with a
     ``manifest.json`` listing the files; return the chart paths."""
     fmts = _check_formats(formats)
     files = [f"{name}.{fmt}" for name in charts for fmt in fmts]
@@ -1148,9 +1149,9 @@ def plot_run(run_dir: Path, formats: Sequence[str] = FORMATS) -> list[Path]:
     """Draw every chart of a run directory (:func:`run_charts`) into ``run_dir / "plots"``, in
     each of ``formats`` (png, svg, pdf); return the paths written.
 
-    Reads only the saved files (:func:`sim.rundir.read_run`). The plots directory is replaced
-    as a whole and atomically: it is either the previous set of charts or the new one.
-    Raises :class:`sim.rundir.RunDirError` if ``run_dir`` is not a run directory.
+    Reads only the saved files (:func:`sim.results.rundir.read_run`). The plots directory is
+    replaced as a whole and atomically: it is either the previous set of charts or the new one.
+    Raises :class:`sim.results.rundir.RunDirError` if ``run_dir`` is not a run directory.
     """
     run_dir = Path(run_dir)
     run = rundir.read_run(run_dir)
@@ -1164,7 +1165,7 @@ def plot_comparison(out_dir: Path, formats: Sequence[str] = FORMATS) -> list[Pat
     ``out_dir / "plots"``, atomically; return the paths written.
 
     Reads ``comparison.parquet`` (else ``estimates.parquet``) via
-    :func:`sim.replications.read_results`.
+    :func:`sim.experiments.replications.read_results`.
     """
     out_dir = Path(out_dir)
     results = rp.read_results(out_dir)

@@ -2,10 +2,10 @@
 bands, two-parameter heatmaps, the Pareto front of recovery against harm, and sensitivity
 indices with their confidence intervals.
 
-Every function takes a :class:`sim.sweep_report.SweepReport` (or its tables) and an optional
-``ax``, and returns the figure. :func:`draw_all` writes the standard set to a directory.
-Figures are built with :class:`matplotlib.figure.Figure`, not pyplot, so nothing here touches
-a notebook's current figure or needs a display.
+Every function takes a :class:`sim.experiments.sweep_report.SweepReport` (or its tables)
+and an optional ``ax``, and returns the figure. :func:`draw_all` writes the standard set to a
+directory. Figures are built with :class:`matplotlib.figure.Figure`, not pyplot, so nothing here
+touches a notebook's current figure or needs a display.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.plots import (
+from sim.experiments.sweep_report import HARM, RECOVERY, SweepReport
+from sim.plots.run import (
     EMPHASIS,
     axis_label,
     figure_axes,
@@ -30,7 +31,6 @@ from sim.plots import (
     unit_axis,
     unit_text,
 )
-from sim.sweep_report import HARM, RECOVERY, SweepReport
 
 
 def _axes(ax: Axes | None) -> tuple[Figure, Axes]:

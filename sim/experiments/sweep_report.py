@@ -5,7 +5,7 @@ the tables as DataFrames; :func:`write_report` also draws the charts and writes 
 ``<sweep>/report/``. ``overdue sweep-report DIR`` is a thin layer over it.
 
 * ``points`` — one row per design point: its parameters and, per metric, the estimate over
-  the replications with its 95% confidence interval (:func:`sim.stats.ratio_interval`: a
+  the replications with its 95% confidence interval (:func:`sim.results.stats.ratio_interval`: a
   pooled ratio with a delta-method interval for shares and rates, a t-interval otherwise).
 * ``pareto`` — the points no other point beats on recovery and harm at once.
 * ``paired`` (with a reference point) — each point minus the reference on paired
@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import stats
-from sim.replications import METRIC_BY_NAME
-from sim.rundir import write_atomically
-from sim.sweep_run import load_sweep_results
+from sim.experiments.replications import METRIC_BY_NAME
+from sim.experiments.sweep_run import load_sweep_results
+from sim.results import stats
+from sim.results.rundir import write_atomically
 
 NOISE_WARNING = 0.1
 """Replication noise share of the across-point variance above which sensitivity indices are
@@ -114,7 +114,7 @@ def paired_differences(
     """Every point's paired difference from the ``reference`` point, per metric.
 
     Replication r of every point uses the same random numbers, so point minus reference is
-    estimated on paired replications (:func:`sim.stats.paired_difference`: the paired
+    estimated on paired replications (:func:`sim.results.stats.paired_difference`: the paired
     t-interval, by the delta method for ratios); the interval is much narrower than either
     point's own. Columns: point, metric, n (pairs), diff, diff_low, diff_high, significant
     (the CI excludes 0). Not adjusted for the number of points compared.
@@ -364,7 +364,7 @@ def write_report(
     """Write ``<sweep_dir>/report/``: points.csv/.parquet, estimates.parquet, pareto.csv,
     sensitivity.csv, paired.csv (with ``reference``), the charts, ema_results.tar.gz and
     manifest.json (with the warnings). Written atomically; an earlier report is replaced."""
-    from sim import sweep_plots
+    from sim.plots import sweep as sweep_plots
 
     sweep_dir = Path(sweep_dir)
     rep = report(sweep_dir, reference=reference)

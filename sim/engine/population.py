@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario import Population, Scenario
-from sim.streams import Streams
+from sim.engine.streams import Streams
+from sim.spec.scenario import Population, Scenario
 
 PROB_TRAITS = (
     "willingness",

@@ -5,8 +5,8 @@ their dotted key path (the paths of the scenario file, see ``docs/scenario_refer
 their values or ranges, a design, replications per point and the metrics of interest. It is
 inert: :func:`load_sweep` validates it into a :class:`Sweep` (every design point is built into
 a scenario, so a bad value fails here, naming its key path, before anything runs) and
-:func:`design_points` lays out the points. :mod:`sim.sweep_run` runs them and
-:mod:`sim.sweep_report` analyses the results. The format is documented in
+:func:`design_points` lays out the points. :mod:`sim.experiments.sweep_run` runs them and
+:mod:`sim.experiments.sweep_report` analyses the results. The format is documented in
 ``docs/sweeps.md``.
 
 Designs:
@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.replications import METRIC_BY_NAME, METRICS
-from sim.scenario import Scenario, load_scenario, to_dict, with_overrides
-from sim.spec import ScenarioError
+from sim.experiments.replications import METRIC_BY_NAME, METRICS
+from sim.spec.params import ScenarioError
+from sim.spec.scenario import Scenario, load_scenario, to_dict, with_overrides
 
 DESIGNS = ("grid", "lhs", "grid_x_lhs", "sobol", "morris")
 ROLES = ("policy", "uncertainty")
