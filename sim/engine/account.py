@@ -15,6 +15,7 @@ sampled exactly, not by daily ticks: see :meth:`Borrower.sample_payment`.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from sim.spec.scenario import Scenario, Segment
 
@@ -58,6 +59,8 @@ class Borrower:
         "state", "resolved", "stages", "ec_day",
         "n_sms", "n_push", "n_robot", "n_agent", "n_agency", "n_answered", "n_tp_contacts",
         "n_tp_disclosures", "n_contact_calls", "n_complaints", "cost",
+        # state of rungs added from outside the package, created on first use
+        "extra",
     )  # fmt: skip
 
     def __init__(self, bid: int, seg_name: str, seg: Segment, entered: float, principal: float):
@@ -110,6 +113,7 @@ class Borrower:
         self.n_answered = self.n_tp_contacts = self.n_tp_disclosures = 0
         self.n_contact_calls = self.n_complaints = 0
         self.cost = 0.0
+        self.extra: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ money
 

@@ -9,13 +9,15 @@ Tables (the run-directory contract; later code may add columns, never remove the
 ``outcomes`` — one row per borrower:
     borrower_id, segment, principal (yuan), entered_day, final_state (one of
     :data:`FINAL_STATES`), resolved_day (NaN while open), amount_due (principal + all fees
-    charged, yuan), amount_recovered, amount_written_off, balance_open, highest_stage (name from
-    :data:`STAGES`, "" if none), one boolean ``reached_<stage>`` per stage,
-    reached_emergency_contact, emergency_contact_day (DPD, NaN if never), n_sms, n_push (in-app
-    push and the second reminder), n_robot_calls, n_agent_calls, n_agency_calls,
-    n_calls_answered, n_third_party_contacts (calls to emergency contacts answered),
-    n_third_party_disclosures, n_contact_calls (call attempts to emergency contacts),
-    n_complaints, n_plans, cost (yuan spent on the account).
+    charged, yuan), amount_recovered, amount_written_off, balance_open, highest_stage (the
+    reached stage of highest rank, "" if none), one boolean ``reached_<stage>`` per stage of
+    the ladder in escalation order (:func:`stages`), emergency_contact_day (DPD, NaN if never),
+    the count columns of the rungs (n_sms, n_push: in-app push and the second reminder,
+    n_robot_calls, n_agent_calls, n_agency_calls, n_third_party_contacts: calls to emergency
+    contacts answered, n_third_party_disclosures, n_contact_calls: call attempts to emergency
+    contacts, n_plans), then n_calls_answered, n_complaints and cost (yuan spent on the
+    account). Which stages and counts there are comes from the rungs of the ladder
+    (:mod:`sim.engine.rungs`); ``meta["stages"]`` lists the stages.
 
 ``monthly`` — one row per borrower and month of delinquency the account entered while open:
     borrower_id, month (0 = DPD 0-29, 1 = DPD 30-59, ...), balance_at_entry (yuan owed at
@@ -34,34 +36,19 @@ Tables (the run-directory contract; later code may add columns, never remove the
     seq (the order of recording: an account's events in seq order are its steps in the order
     the engine took them, so their times never decrease).
 
-Besides the tables: ``costs`` (yuan by cost channel, :data:`CHANNELS`) and
-``recovered_by_channel`` (yuan repaid by the channel of the latest contact, :data:`TOUCHES`).
+Besides the tables: ``costs`` (yuan by cost channel: the rungs' channels, then complaints)
+and ``recovered_by_channel`` (yuan repaid by the channel of the latest contact: ``none``
+before any, then the rungs' touches).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-
-STAGES: tuple[str, ...] = (
-    "reminder",
-    "robot",
-    "agent",
-    "second_reminder",
-    "measures",
-    "number_rotation",
-    "emergency_contact",
-    "identity_check",
-    "field_visit",
-    "agency",
-    "litigation",
-    "written_off",
-)
-"""Rungs of the ladder in escalation order; ``highest_stage`` is the last one reached."""
-STAGE_INDEX = {name: i for i, name in enumerate(STAGES)}
 
 FINAL_STATES: tuple[str, ...] = (
     "cured",
@@ -70,39 +57,6 @@ FINAL_STATES: tuple[str, ...] = (
     "fraud_terminated",
     "open",
 )
-
-CHANNELS: tuple[str, ...] = (
-    "sms",
-    "push",
-    "robot",
-    "agent",
-    "second_reminder",
-    "emergency_contact",
-    "identity_check",
-    "field_visit",
-    "litigation",
-    "agency_commission",
-    "complaints",
-)
-"""Cost channels (yuan)."""
-
-TOUCHES: tuple[str, ...] = (
-    "none",
-    "sms",
-    "push",
-    "second_reminder",
-    "robot",
-    "agent",
-    "service",
-    "emergency_contact",
-    "measures",
-    "field_visit",
-    "litigation",
-    "agency",
-)
-"""Channels a repayment is credited to: the borrower's latest contact before it (last-touch
-attribution). ``none``: no contact yet (a self-cure); ``service``: the borrower called
-customer service; ``measures``: an account measure (freeze, credit-bureau report)."""
 
 EVENT_KINDS: tuple[str, ...] = (
     "enter",
@@ -131,7 +85,7 @@ class Records:
     meta: dict[str, Any] = field(default_factory=dict)
     recovered_by_channel: dict[str, float] = field(default_factory=dict)
     """Yuan repaid, by the channel of the borrower's latest contact before the repayment
-    (:data:`TOUCHES`); sums to the amount recovered."""
+    (``none`` before any contact, then the rungs' touches); sums to the amount recovered."""
 
 
 class Recorder:
@@ -141,27 +95,22 @@ class Recorder:
     ``count_*``/``event`` methods while running and ``finish`` once after ``env.run``.
     """
 
-    def __init__(self, days: int, trace: bool) -> None:
+    def __init__(
+        self,
+        days: int,
+        trace: bool,
+        daily: Sequence[str],
+        channels: Sequence[str],
+        touches: Sequence[str],
+    ) -> None:
         n = days + 1
         self.days = n
         self.trace = trace
         # Python lists, not arrays: the engine bumps one element at a time, which is several
         # times faster on a list than on a numpy array.
-        self.daily: dict[str, list[float]] = {
-            k: [0.0] * n
-            for k in (
-                "cures",
-                "amount_recovered",
-                "sms",
-                "push",
-                "robot_calls",
-                "agent_calls",
-                "agency_calls",
-                "contact_calls",
-            )
-        }
-        self.costs: dict[str, float] = dict.fromkeys(CHANNELS, 0.0)
-        self.recovered_by: dict[str, float] = dict.fromkeys(TOUCHES, 0.0)
+        self.daily: dict[str, list[float]] = {k: [0.0] * n for k in daily}
+        self.costs: dict[str, float] = dict.fromkeys(channels, 0.0)
+        self.recovered_by: dict[str, float] = dict.fromkeys(touches, 0.0)
         self.events: list[tuple[float, int, float, str, str, str, float]] = []
         self.calls_outside_hours = 0
 
@@ -203,3 +152,8 @@ class Recorder:
         meta = {**meta, "calls_outside_hours": self.calls_outside_hours}
         by = dict(self.recovered_by)
         return Records(out, monthly, daily, events, dict(self.costs), meta, by)
+
+
+def stages(outcomes: pd.DataFrame) -> list[str]:
+    """The ladder's stages in escalation order, read from the ``reached_<stage>`` columns."""
+    return [c.removeprefix("reached_") for c in outcomes.columns if c.startswith("reached_")]

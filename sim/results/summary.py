@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.results.records import CHANNELS, FINAL_STATES, STAGES, Records
+from sim.results.records import FINAL_STATES, Records, stages
 from sim.spec.scenario import Scenario
 
 BUCKET_DAYS = 30
@@ -330,7 +330,7 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
     horizon = horizon_days(records, scenario)
     cured, ttr, entered = _cure_columns(out)
 
-    funnel_counts = {s: int(out[f"reached_{s}"].astype(bool).sum()) for s in STAGES}
+    funnel_counts = {s: int(out[f"reached_{s}"].astype(bool).sum()) for s in stages(out)}
     funnel = {s: _ratio(c, n) for s, c in funnel_counts.items()}
 
     ec_mask = out["reached_emergency_contact"].astype(bool).to_numpy()
@@ -369,8 +369,7 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
     def total(col: str) -> float:
         return float(out[col].astype(float).sum())
 
-    costs = {c: float(records.costs.get(c, 0.0)) for c in CHANNELS}
-    costs.update({c: float(v) for c, v in records.costs.items() if c not in costs})
+    costs = {c: float(v) for c, v in records.costs.items()}
     costs["total"] = float(sum(costs.values()))
     due, recovered, principal = total("amount_due"), total("amount_recovered"), total("principal")
     written_off, open_balance = total("amount_written_off"), total("balance_open")

@@ -79,3 +79,13 @@ def mapping(factory: Any, doc: str = "", item_doc: str = "") -> Any:
     return dataclasses.field(
         default_factory=factory, metadata={"mapping": True, "doc": doc, "item_doc": item_doc}
     )
+
+
+def extensions(registry: dict[str, type], doc: str = "") -> Any:
+    """Declare the sections that code registers at run time (a rung added from outside the
+    package): ``registry`` maps a section name to its spec dataclass. In a file they are
+    ordinary sections (``[ladder.wechat]``); the instance holds them in this field, by name."""
+    return dataclasses.field(
+        default_factory=lambda: {name: cls() for name, cls in registry.items()},
+        metadata={"extensions": registry, "doc": doc},
+    )

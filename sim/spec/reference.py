@@ -53,6 +53,9 @@ def walk(cls: type, value: Any, path: str, doc: str) -> Iterator[Section]:
         sub = _join(path, f.name)
         if f.metadata.get("section"):
             yield from walk(hints[f.name], getattr(value, f.name), sub, f.metadata["doc"])
+        elif "extensions" in f.metadata:
+            for name, sub_cls in f.metadata["extensions"].items():
+                yield from walk(sub_cls, getattr(value, f.name)[name], _join(path, name), name)
         elif f.metadata.get("mapping"):
             item_cls = typing.get_args(hints[f.name])[1]
             named = getattr(value, f.name)

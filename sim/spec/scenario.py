@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.spec.params import Meta, ScenarioError, mapping, param, section
+from sim.spec.params import Meta, ScenarioError, extensions, mapping, param, section
 
 CAL = "calibration.md"
 P01 = dict(lo=0.0, hi=1.0)
@@ -498,6 +498,11 @@ class Plans:
     freeze_fees: bool = param(True, doc="penalty interest stops while a plan is kept")
 
 
+LADDER_EXTENSIONS: dict[str, type] = {}
+"""Sections of rungs registered from outside the package (``sim.engine.rungs.register``):
+section name -> spec dataclass. Empty unless such a rung is registered."""
+
+
 @dataclass(frozen=True)
 class Ladder:
     """The platform's escalation ladder (domain.md §2); every rung can be switched off."""
@@ -524,6 +529,13 @@ class Ladder:
         doc="open accounts are written off on this day past due",
         source=f"{CAL}: FFIEC charge-off at 180 DPD (revolving), 120 (instalment)",
     )
+    extra: dict[str, Any] = extensions(LADDER_EXTENSIONS, "sections of registered rungs")
+
+    def section(self, name: str) -> Any:
+        """The settings of rung section ``name`` (``sms``, or a registered rung's)."""
+        if name in self.extra:
+            return self.extra[name]
+        return getattr(self, name)
 
 
 # --------------------------------------------------------------------------- rules, agents, money
@@ -734,17 +746,22 @@ def _build(cls: type, data: Any, path: str, base: Any = None) -> Any:
     if not isinstance(data, dict):
         raise ScenarioError(path, f"expected a table of keys, got {data!r}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
+    keys = {n for n, f in fields.items() if "extensions" not in f.metadata}
+    for f in fields.values():
+        keys |= set(f.metadata.get("extensions", ()))
+    unknown = sorted(set(data) - keys)
     if unknown:
         where = _join(path, unknown[0])
-        raise ScenarioError(where, f"unknown key; allowed keys here: {', '.join(sorted(fields))}")
+        raise ScenarioError(where, f"unknown key; allowed keys here: {', '.join(sorted(keys))}")
     hints = _hints(cls)
     base = base if base is not None else cls()
     kwargs: dict[str, Any] = {}
     for name, f in fields.items():
         current = getattr(base, name)
         sub = _join(path, name)
-        if name not in data:
+        if "extensions" in f.metadata:
+            kwargs[name] = _build_extensions(f.metadata["extensions"], data, path, current)
+        elif name not in data:
             kwargs[name] = current
         elif f.metadata.get("section"):
             kwargs[name] = _build(hints[name], data[name], sub, current)
@@ -753,6 +770,17 @@ def _build(cls: type, data: Any, path: str, base: Any = None) -> Any:
         else:
             kwargs[name] = _check_value(data[name], hints[name], f.metadata["spec"], sub)
     return cls(**kwargs)
+
+
+def _build_extensions(
+    registry: dict[str, type], data: dict[str, Any], path: str, current: dict[str, Any]
+) -> dict[str, Any]:
+    """The registered sections (each built from its own keys in ``data``, over ``current``)."""
+    out = {}
+    for name, cls in registry.items():
+        base = current.get(name, cls())
+        out[name] = _build(cls, data[name], _join(path, name), base) if name in data else base
+    return out
 
 
 def _build_mapping(hint: Any, data: Any, path: str, current: dict[str, Any]) -> dict[str, Any]:
@@ -844,7 +872,14 @@ def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
 def to_dict(obj: Any) -> Any:
     """Plain-data view of a spec object (tuples become lists, as TOML and JSON want)."""
     if dataclasses.is_dataclass(obj):
-        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        out = {}
+        for f in dataclasses.fields(obj):
+            value = to_dict(getattr(obj, f.name))
+            if "extensions" in f.metadata:  # registered sections are ordinary keys in a file
+                out.update(value)
+            else:
+                out[f.name] = value
+        return out
     if isinstance(obj, dict):
         return {k: to_dict(v) for k, v in obj.items()}
     if isinstance(obj, tuple):

@@ -1,0 +1,100 @@
+"""The outcome and monthly tables, built column-wise from the finished accounts.
+
+Which columns there are comes from the rungs: one ``reached_<stage>`` per stage (in rank
+order) and the count columns they declare, after the columns every account has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import chain
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+
+from sim.engine.account import MONTH, Borrower
+from sim.engine.rungs.base import Count
+
+_FIELDS: dict[str, Any] = {
+    "bid": np.int64, "seg_name": object, "principal0": float, "entered": float,
+    "state": object, "resolved": float, "fees_charged": float, "paid": float,
+    "principal": float, "fees": float, "stages": np.int64, "ec_day": float, "cost": float,
+}  # fmt: skip
+"""Account attributes every outcome row is built from, with their dtypes."""
+CLOSED_STATES = ("written_off", "fraud_terminated")
+"""Final states whose unpaid balance is written off."""
+
+
+def _bit_length(x: np.ndarray) -> np.ndarray:
+    """Vectorised ``int.bit_length`` for non-negative int64 values below 2**52."""
+    out = np.zeros(len(x), dtype=np.int64)
+    nz = x > 0
+    out[nz] = np.floor(np.log2(x[nz].astype(float))).astype(np.int64) + 1
+    return out
+
+
+def _column(bs: list[Borrower], attr: str) -> np.ndarray:
+    """Count ``attr`` of every account: a slot, or a key of a rung's ``extra`` dict."""
+    if attr in Borrower.__slots__:
+        return np.fromiter(map(attrgetter(attr), bs), np.int64, len(bs))
+    return np.fromiter(((b.extra or {}).get(attr, 0) for b in bs), np.int64, len(bs))
+
+
+def outcome_columns(
+    bs: list[Borrower], stages: Sequence[str], counts: Sequence[Count], horizon: float
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The outcomes table (one row per account of ``bs``, in that order) and the monthly
+    table, as columns; ``stages`` in rank order (bit i of ``b.stages`` is stage i)."""
+    fields = tuple(_FIELDS)
+    # One attrgetter call per borrower, then columns by zip: several times faster than a
+    # comprehension per column over a million borrowers.
+    rows = list(map(attrgetter(*fields), bs))
+    raw = dict(zip(fields, zip(*rows, strict=True), strict=True)) if rows else {}
+    get = {f: np.asarray(raw.get(f, ()), dtype=dt) for f, dt in _FIELDS.items()}
+    state = get["state"]
+    balance = get["principal"] + get["fees"]
+    closed = np.isin(state, CLOSED_STATES)
+    names = np.array(("", *stages), dtype=object)
+    bits = get["stages"]
+    col: dict[str, Any] = {
+        "borrower_id": get["bid"],
+        "segment": get["seg_name"],
+        "principal": get["principal0"],
+        "entered_day": get["entered"],
+        "final_state": state,
+        "resolved_day": get["resolved"],
+        "amount_due": get["principal0"] + get["fees_charged"],
+        "amount_recovered": get["paid"],
+        "amount_written_off": np.where(closed, balance, 0.0),
+        "balance_open": np.where(state == "open", balance, 0.0),
+        "highest_stage": names[_bit_length(bits)],
+    }
+    for i, name in enumerate(stages):
+        col[f"reached_{name}"] = (bits >> i) & 1 == 1
+    col["emergency_contact_day"] = get["ec_day"]
+    for count in counts:
+        col[count.column] = _column(bs, count.attr)
+    col["cost"] = get["cost"]
+    end = np.where(state == "open", horizon, get["resolved"])
+    return col, monthly_columns(bs, get["bid"], get["entered"], end)
+
+
+def monthly_columns(
+    bs: list[Borrower], bid: np.ndarray, entered: np.ndarray, end: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The monthly table's columns: a row per account and month it entered while open, in
+    the order of ``bs``; ``bid``, ``entered`` and ``end`` (the account's last day: resolved,
+    or the horizon) are per account, in the same order."""
+    months = list(map(attrgetter("months"), bs))
+    counts = np.fromiter(map(len, months), np.int64, len(bs))
+    # One float array of (month, balance, paid) rows: months are small integers, exact.
+    rows = np.array(list(chain.from_iterable(months)), dtype=float).reshape(-1, 3)
+    month = rows[:, 0].astype(np.int64)
+    return {
+        "borrower_id": np.repeat(bid, counts),
+        "month": month,
+        "balance_at_entry": rows[:, 1],
+        "paid_before": rows[:, 2],
+        "observed_days": np.repeat(end, counts) - (np.repeat(entered, counts) + MONTH * month),
+    }

@@ -1,0 +1,61 @@
+"""The borrower repays (agenda entry ``pay``): in full, which cures the account, or a share.
+
+Repayment times come from the account's self-exciting intensity
+(:meth:`~sim.engine.account.Borrower.sample_payment`); every rung that raises the intensity
+goes through the engine's ``excite``/``repay_time``, which keep this entry's due time. A
+partial repayment of share ``r`` of the balance raises the intensity by
+``behaviour.payment_jump + behaviour.payment_jump_per_share * r``. That jump is the
+borrower's own momentum, not the effect of a collection action, so unlike the contact and
+escalation jumps it does not fade with the age of the debt (``docs/model.md``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.engine.account import INF, Borrower
+from sim.engine.rungs.base import Rung
+
+
+class Repayment(Rung):
+    """The borrower's repayments."""
+
+    name = "repayment"
+    agenda = ("pay",)
+
+    def __init__(self, model: Any) -> None:
+        super().__init__(model)
+        self.slot = self.entry["pay"]
+        self.bh = model.sc.behaviour
+
+    def start(self, b: Borrower, t: float, due: list[float]) -> None:
+        due[self.slot] = b.sample_payment(t, self.model.kappa, self.model.gamma)
+
+    def on_due(self, b: Borrower, t: float, due: list[float]) -> None:
+        m, bh = self.model, self.bh
+        b.accrue(t, m.sc)
+        full = b.seg.full_payment_prob * (b.seg.shock_ability_factor if b.in_shock else 1.0)
+        share = amount = 0.0
+        if next(b.rs_pay) >= full:
+            share = bh.partial_min + (bh.partial_max - bh.partial_min) * next(b.rs_pay)
+            amount = round(share * b.balance, 2)
+            if amount < 0.01 or b.balance - amount < 0.01:  # nothing left worth a fen: clear it
+                share = 0.0
+        if not share:
+            m.receive_payment(b, t, b.balance, "full")
+            m.reached(b, t, due)
+            m.resolve(b, t, "cured")
+            return
+        m.receive_payment(b, t, amount, "partial")
+        m.reached(b, t, due)
+        if b.balance <= 0:
+            m.resolve(b, t, "cured")
+            return
+        b.jump(bh.payment_jump + bh.payment_jump_per_share * share, t, m.kappa)
+        due[self.slot] = b.sample_payment(t, m.kappa, m.gamma)
+
+    def on_plan_granted(self, b: Borrower, t: float, due: list[float]) -> None:
+        due[self.slot] = INF  # instalments replace repayments while the plan is kept
+
+    def on_plan_broken(self, b: Borrower, t: float, due: list[float]) -> None:
+        self.model.repay_time(b, t, due)
