@@ -253,18 +253,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     if plan["reps"] != 1:
         return _run_replications(args, scenario, out_dir, plan)
 
-    from sim.engine import core as model
-    from sim.results import summary as metrics
+    from sim.engine import simulate
+    from sim.results.report import format_summary
     from sim.results.rundir import write_run
+    from sim.results.summary import summarize
 
     seed = scenario.seed
     with _progress_bar(scenario.population.borrowers, quiet=args.quiet) as progress:
-        records = model.simulate(scenario, seed, trace=args.trace, progress=progress)
-    summary = metrics.summarize(records, scenario)
+        records = simulate(scenario, seed, trace=args.trace, progress=progress)
+    summary = summarize(records, scenario)
     path = _write(out_dir, lambda: write_run(out_dir, records, summary, scenario, seed))
     if path is None:
         return EXIT_FAILED
-    print(metrics.format_summary(summary))
+    print(format_summary(summary))
     print(f"run directory: {path}")
     return _plots(args, path)
 
@@ -429,8 +430,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
     manifest = directory / rundir.MANIFEST
     if manifest.is_file() and json.loads(manifest.read_text()).get("kind") == "sweep":
         from sim.experiments.sweep_report import write_report
+        from sim.plots.sweep import draw_all
 
-        print(f"report: {write_report(directory, formats)}")
+        print(f"report: {write_report(directory, formats, draw=draw_all)}")
         return EXIT_OK
     return _draw(directory, formats)
 
@@ -484,11 +486,12 @@ def cmd_sweep_report(args: argparse.Namespace) -> int:
     """Write DIR/report: tables, charts, sensitivity indices and the EMA export."""
     from sim.experiments.sweep_report import report, write_report
     from sim.experiments.sweep_run import SweepDirError
+    from sim.plots.sweep import draw_all
 
     formats = ("png", "svg") if args.svg else ("png",)
     try:
         rep = report(args.directory, reference=args.reference)
-        path = write_report(args.directory, formats, reference=args.reference)
+        path = write_report(args.directory, formats, reference=args.reference, draw=draw_all)
     except SweepDirError as exc:
         raise UsageError(f"DIR: {exc}") from None
     except ValueError as exc:  # a reference point without results

@@ -824,8 +824,8 @@ def test_a_step_that_never_advances_is_reported_not_looped(monkeypatch) -> None:
     monkeypatch.setattr(model, "MAX_STEPS_WITHOUT_WAITING", 500)
     sc = scenario({"ladder.sms.enabled": True, "ladder.sms.days": [0.0]}, days=10)
     m = model.Model(sc, 7)
-    m.handlers[model.MESSAGE] = lambda b, t, due: None  # never re-schedules itself
-    with pytest.raises(RuntimeError, match=r"made 501 steps without waiting, the last message"):
+    m.handlers[m.entry["sms"]] = lambda b, t, due: None  # never re-schedules itself
+    with pytest.raises(RuntimeError, match=r"made 501 steps without waiting, the last sms"):
         m.run()
 
 
@@ -1142,13 +1142,14 @@ def test_a_step_earlier_than_the_accounts_last_is_refused(monkeypatch) -> None:
     step in the past makes the run fail, naming the account, the step and both times."""
     sc = scenario({"ladder.sms.enabled": True, "ladder.sms.days": [0.0, 5.0]}, days=10)
     m = model.Model(sc, 7)
-    send = m.handlers[model.MESSAGE]
+    sms = m.entry["sms"]
+    send = m.handlers[sms]
 
     def send_then_rewind(b, t, due):  # after the day-5 reminder, schedule one on day 1
         send(b, t, due)
         if t > 5:
-            due[model.MESSAGE] = b.entered + 1.0
+            due[sms] = b.entered + 1.0
 
-    m.handlers[model.MESSAGE] = send_then_rewind
-    with pytest.raises(RuntimeError, match=r"account 0: step message due at t=1\.0.* earlier"):
+    m.handlers[sms] = send_then_rewind
+    with pytest.raises(RuntimeError, match=r"account 0: step sms due at t=1\.0.* earlier"):
         m.run()

@@ -13,8 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.engine.core import simulate
-from sim.results.records import FINAL_STATES, STAGES, TOUCHES
+from sim.engine.rungs.layout import layout
+from sim.results.records import FINAL_STATES
 from sim.spec.scenario import Scenario
+
+STAGES, TOUCHES = layout().stages, layout().touches
 
 P = st.floats(0.0, 1.0)
 BOOL = st.booleans()

@@ -8,15 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.results.records import CHANNELS, FINAL_STATES, STAGES, Records
+from sim.engine.rungs.layout import layout
+from sim.results.records import FINAL_STATES, Records
+from sim.results.report import format_summary
 from sim.results.summary import (
     BUCKET_COLUMNS,
     daily_table,
-    format_summary,
     open_by_bucket,
     summarize,
 )
 from sim.spec.scenario import build_scenario
+
+CHANNELS, STAGES = layout().channels, layout().stages
 
 HORIZON = 180
 NAN = float("nan")

@@ -18,11 +18,13 @@ from scipy.stats import binomtest
 
 from sim import plots
 from sim.engine.core import simulate
+from sim.engine.rungs.layout import layout
 from sim.experiments import replications as rp
-from sim.results.records import STAGES
 from sim.results.rundir import RunDirError, read_run, write_run
 from sim.results.summary import summarize
 from sim.spec.scenario import load_scenario
+
+STAGES = layout().stages
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -283,8 +285,10 @@ def test_policy_bars_show_estimates_and_star_differences() -> None:
 def test_policy_colours_are_stable_and_colour_blind_safe() -> None:
     assert plots.policy_colours(["x", "y"]) == {"x": "#0072B2", "y": "#E69F00"}
     assert plots.policy_colours(["y", "x"])["y"] == "#0072B2"  # by position: champion first
-    assert list(plots.STAGE_COLOURS) == list(STAGES)
-    assert len(set(plots.STAGE_COLOURS.values())) == len(STAGES)
+    colours = plots.stage_colours(STAGES)
+    assert list(colours) == list(STAGES)
+    assert len(set(colours.values())) == len(STAGES)
+    assert colours["emergency_contact"] == plots.EMPHASIS
 
 
 def test_apply_style_restyles_a_figure_drawn_elsewhere() -> None:

@@ -20,6 +20,9 @@ def _all_key_paths(cls: type = Scenario, path: str = "") -> list[str]:
             out += _all_key_paths(hints[f.name], sub)
         elif f.metadata.get("mapping"):
             out += _all_key_paths(typing.get_args(hints[f.name])[1], f"{sub}.NAME")
+        elif "extensions" in f.metadata:  # sections of registered rungs: none by default
+            for name, section in f.metadata["extensions"].items():
+                out += _all_key_paths(section, f"{path}.{name}")
         else:
             out.append(sub)
     return out

@@ -19,6 +19,7 @@ import pytest
 import sim
 from sim.engine.core import simulate
 from sim.experiments import replications as rp
+from sim.results import metrics
 from sim.results.summary import summarize
 from sim.spec.scenario import load_scenario
 
@@ -42,7 +43,7 @@ def test_headline_rows_match_the_summary() -> None:
     records = simulate(sc, 3)
     summary = summarize(records, sc)
     rows = {m: (v, num, den) for m, v, num, den in rp.headline_rows(records, summary)}
-    assert list(rows) == [m.name for m in rp.METRICS]
+    assert list(rows) == [m.name for m in metrics.metrics()]
     assert rows["funnel.emergency_contact"][0] == summary["emergency_contact"]["share"]
     assert rows["funnel.emergency_contact"][1:] == (summary["emergency_contact"]["count"], 1000)
     assert rows["emergency_contact.median_day"][0] == summary["emergency_contact"]["median_day"]
@@ -64,7 +65,7 @@ def test_runner_replication_r_is_the_engine_with_replication_r() -> None:
     sc = load_scenario(BASELINE, SMALL)
     df = rp.run_replications(sc, 3, seed=9, workers=1)
     assert list(df.columns) == list(rp.COLUMNS)
-    assert len(df) == 3 * len(rp.METRICS)
+    assert len(df) == 3 * len(metrics.metrics())
     records = simulate(sc, 9, replication=2)
     expected = rp.headline_rows(records, summarize(records, sc))
     got = df[df["replication"] == 2][["metric", "value", "numerator", "denominator"]]
@@ -203,7 +204,7 @@ def test_progress_counts_replications() -> None:
 
 def test_comparison_table(small_comparison: rp.Comparison) -> None:
     t = small_comparison.table
-    assert len(t) == 3 * len(rp.METRICS)
+    assert len(t) == 3 * len(metrics.metrics())
     assert list(t["metric"].iloc[:3]) == ["funnel.reminder"] * 3
     assert list(t["scenario"].iloc[:3]) == ["baseline", "day14", "regulated"]
     champ = t[t["role"] == "champion"]

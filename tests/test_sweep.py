@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import sim.engine
 from sim.experiments import sweep_run
 from sim.experiments.sweep import assignments, build_sweep, design_points, load_sweep, scenario_for
 from sim.experiments.sweep_run import SweepDirError, run_sweep, unit_id
@@ -271,14 +272,14 @@ def test_resume_of_a_finished_sweep_runs_nothing(reference: Path) -> None:
 def test_a_failing_unit_is_recorded_and_the_rest_go_on(
     reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = sweep_run.simulate
+    real = sim.engine.simulate
 
     def flaky(scenario: Any, seed: int, replication: int = 0, **kw: Any) -> Any:
         if scenario.agents.per_10k_borrowers == 16.0 and replication == 1:
             raise ValueError("boom")
         return real(scenario, seed, replication=replication, **kw)
 
-    monkeypatch.setattr(sweep_run, "simulate", flaky)
+    monkeypatch.setattr(sim.engine, "simulate", flaky)
     out = tmp_path / "flaky"
     outcome = _run(sweep_doc(), out, workers=1)
     assert (outcome.ran, outcome.failed) == (6, 2)
@@ -289,7 +290,7 @@ def test_a_failing_unit_is_recorded_and_the_rest_go_on(
     assert f["parameters"]["agents.per_10k_borrowers"] == 16.0 and f["seed"] == 11
     assert "ValueError: boom" in f["traceback"]
 
-    monkeypatch.setattr(sweep_run, "simulate", real)
+    monkeypatch.setattr(sim.engine, "simulate", real)
     again = _run(sweep_doc(), out, workers=1, resume=True)
     assert (again.ran, again.skipped, again.failed) == (2, 6, 0)
     assert sweep_run.SweepStore(out).failures() == []

@@ -33,7 +33,8 @@ from sim.engine.contact_rules import ContactRules
 from sim.engine.outcomes import outcome_columns
 from sim.engine.population import Traits, sample_traits
 from sim.engine.rungs import LADDER
-from sim.engine.rungs.base import HOOKS, Count, Rung
+from sim.engine.rungs.base import HOOKS, Rung
+from sim.engine.rungs.layout import layout
 from sim.engine.streams import Streams
 from sim.results.records import Recorder, Records
 from sim.spec.scenario import Scenario
@@ -44,16 +45,6 @@ loop for ever. A real account takes a few hundred steps over a year (one check p
 cheaper than tracking repeats of the same instant)."""
 _LATE_STREAMS = {"contact": "rs_contact", "platform": "rs_platform", "plan": "rs_plan"}
 """Random streams opened on first use (:meth:`Model.late`), and the attribute of each."""
-CORE_CHANNELS = ("complaints",)
-"""Cost channel of the core: handling complaints (after the rungs' channels)."""
-CORE_TOUCHES = ("none",)
-"""Last touch of a repayment before any contact (a self-cure); first of the touches."""
-CORE_COUNTS = (Count("n_calls_answered", "n_answered"), Count("n_complaints", "n_complaints"))
-CORE_DAILY = ("cures", "amount_recovered")
-
-
-def _unique(items: Any) -> tuple[Any, ...]:
-    return tuple(dict.fromkeys(items))
 
 
 class Model:
@@ -86,30 +77,15 @@ class Model:
 
         # The ladder: what each rung declares, collected in ladder order.
         classes = list(LADDER if rungs is None else rungs)
-        self.agenda = _unique(e for r in classes for e in r.agenda)
-        """Agenda entries in tie-break order; an account's ``due`` list is indexed by them."""
-        if len(self.agenda) != sum(len(r.agenda) for r in classes):
-            raise ValueError("two rungs declare the same agenda entry")
+        lay = layout(classes)
+        self.agenda, self.stages, self.counts = lay.agenda, lay.stages, lay.counts
         self.entry = {name: i for i, name in enumerate(self.agenda)}
-        stages = sorted({s.name: s for r in classes for s in r.stages}.values(), key=_rank)
-        self.stages = tuple(s.name for s in stages)
-        """Stages in escalation (rank) order: bit i of ``b.stages`` is stage i."""
         self.stage_bit = {name: 1 << i for i, name in enumerate(self.stages)}
-        self.counts = _unique(
-            (*(c for r in classes for c in r.counts), *CORE_COUNTS)
-        )  # fmt: skip
-        channels = _unique((*(c for r in classes for c in r.channels), *CORE_CHANNELS))
-        touches = _unique((*CORE_TOUCHES, *(c for r in classes for c in r.touches)))
-        daily = _unique((*CORE_DAILY, *(d for r in classes for d in r.daily)))
-        self.rec = Recorder(self.days, trace, daily, channels, touches)
+        self.rec = Recorder(self.days, trace, lay.daily, lay.channels, lay.touches)
         self.pool = AgentPool(scenario, self.days)
         self.rules = ContactRules(scenario.rules)
 
-        self.rungs: dict[str, Rung] = {}
-        for cls in classes:
-            if cls.name in self.rungs:
-                raise ValueError(f"two rungs are named {cls.name!r}")
-            self.rungs[cls.name] = cls(self)
+        self.rungs: dict[str, Rung] = {cls.name: cls(self) for cls in classes}
         self.hooks: dict[str, list[Callable[..., None]]] = {
             hook: [
                 getattr(r, hook)
@@ -476,10 +452,6 @@ class Model:
             "stages": list(self.stages),
         }
         return self.rec.finish(outcomes, monthly, self.pool.daily(), meta)
-
-
-def _rank(stage: Any) -> float:
-    return stage.rank
 
 
 def simulate(

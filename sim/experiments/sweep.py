@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.experiments.replications import METRIC_BY_NAME, METRICS
+from sim.results import metrics as registry
 from sim.spec.params import ScenarioError
 from sim.spec.scenario import Scenario, load_scenario, to_dict, with_overrides
 
@@ -302,8 +302,8 @@ def _metrics(raw: Any) -> tuple[str, ...]:
     if not isinstance(raw, list) or not raw:
         raise _type_error("metrics", "a non-empty list of metric names", raw)
     for i, m in enumerate(raw):
-        if m not in METRIC_BY_NAME:
-            known = ", ".join(x.name for x in METRICS)
+        if registry.get(m) is None:
+            known = ", ".join(registry.names())
             raise ScenarioError(f"metrics[{i}]", f"unknown metric {m!r}; known: {known}")
     return tuple(dict.fromkeys(raw))
 

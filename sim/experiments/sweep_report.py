@@ -24,7 +24,7 @@ import io
 import json
 import tarfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.experiments.replications import METRIC_BY_NAME
 from sim.experiments.sweep_run import load_sweep_results
+from sim.results import metrics as registry
 from sim.results import stats
 from sim.results.rundir import write_atomically
 
@@ -157,7 +157,7 @@ def _with_differences(wide: pd.DataFrame, paired: pd.DataFrame) -> pd.DataFrame:
 
 
 def _better(metric: str) -> str:
-    better = METRIC_BY_NAME[metric].better
+    better = registry.better(metric)
     return better or "max"
 
 
@@ -358,14 +358,22 @@ def write_ema(path: Path, experiments: pd.DataFrame, outcomes: dict[str, np.ndar
 # --------------------------------------------------------------------------- writing
 
 
+Draw = Callable[[SweepReport, Path, Sequence[str]], list[Path]]
+"""Draws the charts of a report into a directory in the given formats (the standard set is
+:func:`sim.plots.sweep.draw_all`), returning the files written."""
+
+
 def write_report(
-    sweep_dir: str | Path, formats: Sequence[str] = ("png",), reference: int | None = None
+    sweep_dir: str | Path,
+    formats: Sequence[str] = ("png",),
+    reference: int | None = None,
+    draw: Draw | None = None,
 ) -> Path:
     """Write ``<sweep_dir>/report/``: points.csv/.parquet, estimates.parquet, pareto.csv,
-    sensitivity.csv, paired.csv (with ``reference``), the charts, ema_results.tar.gz and
-    manifest.json (with the warnings). Written atomically; an earlier report is replaced."""
-    from sim.plots import sweep as sweep_plots
-
+    sensitivity.csv, paired.csv (with ``reference``), the charts drawn by ``draw`` (none
+    without it; ``overdue sweep-report`` passes :func:`sim.plots.sweep.draw_all`),
+    ema_results.tar.gz and manifest.json (with the warnings). Written atomically; an earlier
+    report is replaced."""
     sweep_dir = Path(sweep_dir)
     rep = report(sweep_dir, reference=reference)
     _, points, results = load_sweep_results(sweep_dir)
@@ -381,7 +389,7 @@ def write_report(
             rep.paired.to_csv(tmp / "paired.csv", index=False)
         if len(results):
             write_ema(tmp / "ema_results.tar.gz", *ema_experiments(rep.manifest, points, results))
-        charts = sweep_plots.draw_all(rep, tmp, formats)
+        charts = draw(rep, tmp, formats) if draw is not None else []
         doc = {
             "kind": "sweep_report",
             "sweep": rep.manifest["name"],

@@ -38,10 +38,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import sim
-from sim.engine.core import simulate
 from sim.experiments.execution import Task, run_units
-from sim.experiments.replications import METRICS, git_commit, headline_rows
+from sim.experiments.replications import git_commit, headline_rows
 from sim.experiments.sweep import Sweep, assignments, design_points, scenario_for
+from sim.results import metrics as registry
 from sim.results.summary import jsonable, summarize
 from sim.spec.scenario import Scenario, to_dict
 
@@ -59,7 +59,6 @@ _SCHEMA = pa.schema(
 MANIFEST = "manifest.json"
 POINTS = "points.parquet"
 RESULTS = "results.parquet"
-_METRIC_ORDER = {m.name: i for i, m in enumerate(METRICS)}
 
 Progress = Callable[[int, int], None]
 
@@ -88,6 +87,8 @@ def run_unit(
     Runs in a worker. Never raises: an error comes back as ``{"error": traceback}`` so the
     sweep records it and goes on.
     """
+    from sim.engine import simulate  # in the worker: reading a sweep needs no engine
+
     try:
         records = simulate(scenario, seed, replication=replication)
         summary = summarize(records, scenario)
@@ -188,7 +189,7 @@ class SweepStore:
         if not files:
             return _SCHEMA.empty_table().to_pandas()
         table = pa.concat_tables([pq.read_table(f) for f in files]).to_pandas()
-        order = table["metric"].map(_METRIC_ORDER)
+        order = table["metric"].map({name: i for i, name in enumerate(registry.names())})
         table = table.assign(_m=order).sort_values(["point", "replication", "_m"], kind="stable")
         return table.drop(columns="_m").reset_index(drop=True)
 

@@ -19,10 +19,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.experiments.sweep_report import HARM, RECOVERY, SweepReport
-from sim.plots.run import (
+from sim.plots.draw import figure_axes
+from sim.plots.style import (
     EMPHASIS,
     axis_label,
-    figure_axes,
     format_value,
     metric_label,
     metric_unit,

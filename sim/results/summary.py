@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.results import metrics
 from sim.results.records import FINAL_STATES, Records, stages
 from sim.spec.scenario import Scenario
 
@@ -69,7 +70,7 @@ def _percentile(values: pd.Series | np.ndarray, q: float) -> float | None:
     return float(np.percentile(v, q)) if v.size else None
 
 
-def _bucket_label(month: int) -> str:
+def bucket_label(month: int) -> str:
     """``"30-59"`` for month 1 past due."""
     return f"{BUCKET_DAYS * month}-{BUCKET_DAYS * (month + 1) - 1}"
 
@@ -154,7 +155,7 @@ def _cure_within(
     return observed, observed & cured & (ttr <= days)
 
 
-def _recovery_by_month(out: pd.DataFrame, monthly: pd.DataFrame) -> pd.DataFrame:
+def recovery_by_month(out: pd.DataFrame, monthly: pd.DataFrame) -> pd.DataFrame:
     """Monthly rows with ``recovered`` (yuan repaid after the month boundary) and entry day."""
     m = monthly.merge(
         out[["borrower_id", "amount_recovered", "entered_day"]], on="borrower_id", how="left"
@@ -176,7 +177,7 @@ def _recovery_rows(m: pd.DataFrame) -> list[dict[str, Any]]:
     return [
         {
             "month": int(month),
-            "dpd": _bucket_label(int(month)),
+            "dpd": bucket_label(int(month)),
             "accounts": int(row.accounts),
             "balance_at_entry": float(row.balance_at_entry),
             "recovered": float(row.recovered),
@@ -220,12 +221,14 @@ def _roll_rates(m: pd.DataFrame, horizon: float) -> list[dict[str, Any]]:
         rows.append(
             {
                 "from_month": month,
-                "from_bucket": _bucket_label(month),
-                "to_bucket": _bucket_label(month + 1),
+                "from_bucket": bucket_label(month),
+                "to_bucket": bucket_label(month + 1),
                 "accounts": accounts,
                 "rolled": rolled,
                 "rate": _ratio(rolled, accounts),
                 "balance_rate": _ratio(next_balance, balance),
+                "balance": balance,
+                "next_balance": next_balance,
             }
         )
     return rows
@@ -276,17 +279,19 @@ def _segments(
     return segments, within
 
 
-def _collection_rate_30d(out: pd.DataFrame, monthly: pd.DataFrame, horizon: float) -> float | None:
-    """Share of principal repaid within 30 days of entry (Qifu's "30-day collection rate").
-
-    Counts accounts followed for 30 days. An account still open at DPD 30 has a month-1 row
-    whose ``paid_before`` is what it had repaid by then; any other account finished earlier,
-    so all its repayments fall inside the window.
+def _collection_30d(
+    out: pd.DataFrame, monthly: pd.DataFrame, horizon: float
+) -> tuple[float, float]:
+    """Yuan repaid within 30 days of entry, and the principal overdue at DPD 0, of the accounts
+       followed for 30 days: their ratio is the 30-day collection rate (Qifu's figure).
+    An account still open at DPD 30 has a month-1 row
+       whose ``paid_before`` is what it had repaid by then; any other account finished earlier,
+       so all its repayments fall inside the window.
     """
     obs = (out["entered_day"] + 30 <= horizon).to_numpy()
     m1 = monthly.loc[monthly["month"] == 1].set_index("borrower_id")["paid_before"]
     paid = out["borrower_id"].map(m1).fillna(out["amount_recovered"]).to_numpy(dtype=float)
-    return _ratio(float(paid[obs].sum()), float(out["principal"].to_numpy(dtype=float)[obs].sum()))
+    return float(paid[obs].sum()), float(out["principal"].to_numpy(dtype=float)[obs].sum())
 
 
 def _agents(records: Records) -> dict[str, Any]:
@@ -308,6 +313,8 @@ def _agents(records: Records) -> dict[str, Any]:
         "mean_wait_minutes": _ratio((wait * calls).sum(), calls.sum()),
         "max_backlog": float(backlog.max()) if backlog.size else None,
         "calls_delayed": float(col("agent_calls_delayed").sum()),
+        "busy_minutes": float(busy.sum()),
+        "capacity_minutes": float(cap.sum()),
     }
 
 
@@ -349,6 +356,7 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
         obs, ok = _cure_within(cured, ttr, entered, horizon, k)
         cure_rate[f"d{k}"] = _ratio(ok.sum(), obs.sum())
         cure_rate[f"observed_d{k}"] = int(obs.sum())
+        cure_rate[f"cured_d{k}"] = int(ok.sum())
     cure_rate["final"] = _ratio(cured.sum(), n)
     cure_rate["median_days_to_cure"] = median_ttc
 
@@ -356,7 +364,7 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
     final_states = {s: int(states.get(s, 0)) for s in FINAL_STATES}
     final_states.update({str(s): int(c) for s, c in states.items() if s not in final_states})
 
-    m = _recovery_by_month(out, records.monthly)
+    m = recovery_by_month(out, records.monthly)
     m3 = m[m["month"] == 3]
     bal3, rec3 = float(m3["balance_at_entry"].sum()), float(m3["recovered"].sum())
     recovery_after_3 = {
@@ -371,6 +379,7 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
 
     costs = {c: float(v) for c, v in records.costs.items()}
     costs["total"] = float(sum(costs.values()))
+    collected_30d, principal_30d = _collection_30d(out, records.monthly, horizon)
     due, recovered, principal = total("amount_due"), total("amount_recovered"), total("principal")
     written_off, open_balance = total("amount_written_off"), total("balance_open")
     money = {
@@ -385,7 +394,9 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
         "cost_total": costs["total"],
         "net_recovery": recovered - costs["total"],
         "cost_per_yuan_recovered": _ratio(costs["total"], recovered),
-        "collection_rate_30d": _collection_rate_30d(out, records.monthly, horizon),
+        "collection_rate_30d": _ratio(collected_30d, principal_30d),
+        "collected_30d": collected_30d,
+        "principal_followed_30d": principal_30d,
         "recovered_by_channel": dict(records.recovered_by_channel),
     }
 
@@ -425,159 +436,6 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
         "segments": segments,
         "cure_within_days_by_segment": within,
     }
-    return jsonable(summary)
-
-
-# --------------------------------------------------------------------------- text report
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f}%"
-
-
-def _num(x: float | None, digits: int = 0) -> str:
-    return "n/a" if x is None else f"{x:,.{digits}f}"
-
-
-def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
-    """Right-aligned columns (the first left-aligned), two spaces apart."""
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(r: list[str]) -> str:
-        rest = zip(r[1:], widths[1:], strict=True)
-        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in rest]
-        return (indent + "  ".join(cells)).rstrip()
-
-    return [line(header)] + [line(r) for r in rows]
-
-
-def format_summary(summary: dict[str, Any]) -> str:
-    """A plain-text report of :func:`summarize`'s output for the terminal (lines < 100 chars)."""
-    s = summary
-    n = s.get("borrowers", 0)
-    lines = [f"Borrowers: {n:,}   horizon: {_num(s.get('horizon_days'))} days", ""]
-
-    lines.append("Funnel (share of borrowers reaching each rung)")
-    counts = s.get("funnel_counts", {})
-    lines += _table(
-        ["stage", "count", "share"],
-        [[k, f"{counts.get(k, 0):,}", _pct(v)] for k, v in s.get("funnel", {}).items()],
-    )
-
-    ec = s["emergency_contact"]
-    lines += [
-        "",
-        f"Emergency contact: {ec['count']:,} borrowers ({_pct(ec['share'])}), "
-        f"median day {_num(ec['median_day'], 1)} "
-        f"(p10 {_num(ec['p10_day'], 1)}, p90 {_num(ec['p90_day'], 1)})",
-    ]
-
-    cr = s["cure_rate"]
-    lines += [
-        f"Cure rate: within 30 days {_pct(cr['d30'])}, within 90 days {_pct(cr['d90'])}, "
-        f"final {_pct(cr['final'])}; median days to cure {_num(s['median_days_to_cure'], 1)}",
-        "Final states: " + ", ".join(f"{k} {v:,}" for k, v in s.get("final_states", {}).items()),
-        "",
-        "Recovery by month past due (yuan owed at the month's start, repaid afterwards)",
-    ]
-    lines += _table(
-        ["month", "DPD", "accounts", "balance at entry", "recovered", "rate", "observed 30d"],
-        [
-            [
-                str(r["month"]), r["dpd"], f"{r['accounts']:,}",
-                _num(r["balance_at_entry"]), _num(r["recovered"]), _pct(r["rate"]),
-                _pct(r["observed_share"]),
-            ]
-            for r in s.get("recovery_by_month_past_due", [])
-        ],
-    )  # fmt: skip
-    r3 = s["recovery_after_3_months"]
-    lines += [
-        f"  After 3 months past due: {_num(r3['recovered'])} of {_num(r3['balance_at_entry'])}"
-        f" yuan recovered ({_pct(r3['rate'])})",
-        "",
-        "Roll rates (accounts followed to the end of the month)",
-    ]
-    lines += _table(
-        ["from", "to", "accounts", "rolled", "rate", "balance rate"],
-        [
-            [
-                r["from_bucket"], r["to_bucket"], f"{r['accounts']:,}", f"{r['rolled']:,}",
-                _pct(r["rate"]), _pct(r["balance_rate"]),
-            ]
-            for r in s.get("roll_rates", [])
-        ],
-    )  # fmt: skip
-
-    mo = s["money"]
-    lines += [
-        "",
-        "Money (yuan)",
-        *_table(
-            ["item", "yuan"],
-            [
-                ["principal", _num(mo["principal"])],
-                ["fees charged", _num(mo["fees_charged"])],
-                ["amount due", _num(mo["amount_due"])],
-                ["recovered", _num(mo["recovered"])],
-                ["written off", _num(mo["written_off"])],
-                ["still open", _num(mo["open_balance"])],
-                ["total cost", _num(mo["cost_total"])],
-                ["net recovery", _num(mo["net_recovery"])],
-            ],
-        ),
-        f"  Recovery rate {_pct(mo['recovery_rate'])}; "
-        f"cost per yuan recovered {_num(mo['cost_per_yuan_recovered'], 4)}",
-        "",
-        "Costs by channel (yuan)",
-        *_table(["channel", "yuan"], [[k, _num(v, 2)] for k, v in s["costs"].items()]),
-        "",
-        "Recovered by channel of the last contact before each repayment (yuan)",
-        *_table(
-            ["channel", "yuan", "share"],
-            [
-                [k, _num(v), _pct(_ratio(v, mo["recovered"]))]
-                for k, v in mo.get("recovered_by_channel", {}).items()
-                if v
-            ],
-        ),
-    ]
-
-    h = s["harm"]
-    lines += [
-        "",
-        f"Harm: {h['complaints']:,} complaints ({_num(h['complaints_per_1000'], 2)} per 1,000), "
-        f"calls per borrower {_num(h['calls_per_borrower'], 2)}",
-        f"  emergency-contact calls {h['contact_calls']:,}, third-party contacts "
-        f"{h['third_party_contacts']:,}, disclosures {h['third_party_disclosures']:,}, "
-        f"calls outside hours {h['calls_outside_hours']:,}",
-    ]
-
-    a = s["agents"]
-    head = "n/a" if a["head_count"] is None else str(a["head_count"])
-    lines += [
-        "",
-        f"Agents: {head}, utilisation {_pct(a['utilisation'])} "
-        f"(peak day {_pct(a['peak_day_utilisation'])}), "
-        f"mean wait {_num(a['mean_wait_minutes'], 1)} min",
-        f"  max backlog {_num(a['max_backlog'])} calls, calls delayed {_num(a['calls_delayed'])}",
-    ]
-
-    segs = s.get("segments", {})
-    if segs:
-        within = s.get("cure_within_days_by_segment", {})
-        lines += ["", "Segments"]
-        lines += _table(
-            ["segment", "borrowers", "cured", "median days", "EC share", "recovery",
-             "cured 3d", "7d", "30d"],
-            [
-                [
-                    name, f"{v['borrowers']:,}", _pct(v["cure_rate"]),
-                    _num(v["median_days_to_cure"], 1), _pct(v["emergency_contact_share"]),
-                    _pct(v["recovery_rate"]),
-                    *(_pct(within.get(name, {}).get(f"d{k}")) for k in CURE_WINDOWS),
-                ]
-                for name, v in segs.items()
-            ],
-        )  # fmt: skip
-    return "\n".join(lines) + "\n"
+    summary = jsonable(summary)
+    summary["headline"] = metrics.headline(summary)
+    return summary

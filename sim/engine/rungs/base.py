@@ -38,7 +38,9 @@ if TYPE_CHECKING:
     from sim.engine.account import Borrower
     from sim.engine.core import Model
 
-HOOKS = ("on_reached", "on_payment", "on_plan_granted", "on_plan_broken", "on_handed_off", "on_close")
+HOOKS = (
+    "on_reached", "on_payment", "on_plan_granted", "on_plan_broken", "on_handed_off", "on_close",
+)  # fmt: skip
 """Hooks the engine calls on every rung that overrides them."""
 
 

@@ -65,7 +65,9 @@ class EmergencyContact(Rung):
         ec = self.cfg
         n, rel, warned, consent = b.contacts
         eligible = [
-            (rel[k], warned[k], consent[k]) for k in range(n) if consent[k] or not ec.require_consent
+            (rel[k], warned[k], consent[k])
+            for k in range(n)
+            if consent[k] or not ec.require_consent
         ]
         b.ec_state = DONE
         if not eligible:

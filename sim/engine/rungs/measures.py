@@ -43,7 +43,9 @@ class Measures(Rung):
             # A kept plan may have pushed the freeze past the report day: the report then
             # follows at once, never before now (an account's time only moves forward).
             report = b.entered + cfg.report_day
-            due[self.slot] = (report if report > t else t) if cfg.report_day > cfg.freeze_day else INF
+            if cfg.report_day <= cfg.freeze_day:
+                report = INF  # the freeze and the report at once: the freeze only
+            due[self.slot] = report if report > t else t
         else:
             b.willingness_mult *= cfg.report_willingness
             due[self.slot] = INF

@@ -92,4 +92,3 @@ class SecondReminder(Reminder):
 
     def days(self) -> tuple[float, ...]:
         return (self.cfg.day + self.cfg.hour / 24.0,)
-

@@ -1,0 +1,332 @@
+"""The metric registry: every headline figure, declared once.
+
+A :class:`Metric` names a figure (``money.collection_rate_30d``), says how to read it from a
+run's summary as a numerator and a denominator, and carries its label, unit and better
+direction. The one list serves the summary's ``headline`` and the text report, replications
+and compare (``--best-on``), sweep files and chart labels: a new metric is one entry here.
+
+Ratios (shares, rates, per 1,000, utilisation) carry a numerator and a denominator per
+replication and are pooled across replications (a ratio estimator); plain figures have
+denominator 1. Units: ``share`` (a fraction), ``days``, ``yuan``, ``count`` (per
+replication), ``per_1000`` (borrowers).
+
+Nothing here imports the simulation core: the stages of the ladder, which name the funnel
+metrics, are read from the rungs' declarations (or from a summary) when first needed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Summary = Mapping[str, Any]
+"""A run's summary (:func:`sim.results.summary.summarize`)."""
+
+RECOVERY_MONTHS = 6
+"""``recovery_by_month.0`` to ``.5``."""
+ROLL_MONTHS = 5
+"""Roll rates from the first five 30-day buckets (DPD 0-29 -> 30-59 to 120-149 -> 150-179)."""
+UNITS = ("share", "days", "yuan", "count", "per_1000")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A headline figure: ``compute(summary)`` gives (numerator, denominator)."""
+
+    name: str
+    label: str
+    unit: str
+    better: str | None  # "max", "min", or None when neither is better
+    compute: Callable[[Summary], tuple[float, float]]
+    doc: str = ""
+
+    def value(self, summary: Summary) -> float:
+        """numerator / denominator (NaN when undefined)."""
+        num, den = self.compute(summary)
+        return num / den if den else math.nan
+
+
+def _num(x: Any) -> float:
+    """A summary figure as float; None (no denominator) becomes NaN."""
+    return math.nan if x is None else float(x)
+
+
+def _plain(*path: str) -> Callable[[Summary], tuple[float, float]]:
+    def compute(s: Summary) -> tuple[float, float]:
+        node: Any = s
+        for key in path:
+            node = node[key]
+        return _num(node), 1.0
+
+    return compute
+
+
+def _bucket(month: int) -> str:
+    return f"{30 * month}-{30 * month + 29}"
+
+
+# --------------------------------------------------------------------------- the metrics
+
+
+def _funnel(stage: str) -> Metric:
+    def compute(s: Summary) -> tuple[float, float]:
+        return float(s["funnel_counts"].get(stage, 0)), float(s["borrowers"])
+
+    better = "min" if stage in ("emergency_contact", "written_off") else None
+    return Metric(
+        f"funnel.{stage}",
+        f"Reached {stage.replace('_', ' ')}",
+        "share",
+        better,
+        compute,
+        f"share of borrowers reaching the {stage.replace('_', ' ')} stage",
+    )
+
+
+def _cure(days: int) -> Metric:
+    def compute(s: Summary) -> tuple[float, float]:
+        c = s["cure_rate"]
+        return float(c[f"cured_d{days}"]), float(c[f"observed_d{days}"])
+
+    return Metric(
+        f"cure_rate.d{days}",
+        f"Cured within {days} days",
+        "share",
+        "max",
+        compute,
+        f"share of accounts followed {days} days that were cured within {days} days of entry",
+    )
+
+
+def _recovery(month: int) -> Metric:
+    def compute(s: Summary) -> tuple[float, float]:
+        for r in s["recovery_by_month_past_due"]:
+            if r["month"] == month:
+                return float(r["recovered"]), float(r["balance_at_entry"])
+        return 0.0, 0.0
+
+    return Metric(
+        f"recovery_by_month.{month}",
+        f"Recovery rate from DPD {30 * month}",
+        "share",
+        "max",
+        compute,
+        f"share of the balance owed at DPD {30 * month} repaid afterwards",
+    )
+
+
+def _roll(month: int, by_balance: bool) -> Metric:
+    def compute(s: Summary) -> tuple[float, float]:
+        for r in s["roll_rates"]:
+            if r["from_month"] == month:
+                if by_balance:
+                    return float(r["next_balance"]), float(r["balance"])
+                return float(r["rolled"]), float(r["accounts"])
+        return 0.0, 0.0
+
+    frm, to = _bucket(month), _bucket(month + 1)
+    kind = "balance" if by_balance else "accounts"
+    return Metric(
+        f"roll_rate{'_balance' if by_balance else ''}.{frm.replace('-', '_')}",
+        f"Roll rate DPD {frm} to {to} ({kind})",
+        "share",
+        "min",
+        compute,
+        (
+            f"balance owed at DPD {30 * month + 30} by accounts followed through DPD {frm}, "
+            f"over their balance at DPD {30 * month}"
+            if by_balance
+            else f"share of accounts followed through DPD {frm} still open at DPD {30 * month + 30}"
+        ),
+    )
+
+
+def _ratio(group: str, num: str, den: str) -> Callable[[Summary], tuple[float, float]]:
+    def compute(s: Summary) -> tuple[float, float]:
+        return _num(s[group][num]), _num(s[group][den])
+
+    return compute
+
+
+def _complaints(s: Summary) -> tuple[float, float]:
+    return 1000.0 * float(s["harm"]["complaints"]), float(s["borrowers"])
+
+
+def _fixed_before_funnel() -> list[Metric]:
+    return [
+        Metric(
+            "emergency_contact.median_day",
+            "Median day the emergency-contact stage is reached",
+            "days",
+            None,
+            _plain("emergency_contact", "median_day"),
+            "median DPD at which borrowers reaching the stage reached it",
+        ),
+        _cure(30),
+        _cure(90),
+        *(_recovery(m) for m in range(RECOVERY_MONTHS)),
+        Metric(
+            "money.collection_rate_30d",
+            "30-day collection rate",
+            "share",
+            "max",
+            _ratio("money", "collected_30d", "principal_followed_30d"),
+            "share of the principal overdue at DPD 0 repaid within 30 days (accounts followed "
+            "30 days); the figure lenders publish",
+        ),
+        *(_roll(m, False) for m in range(ROLL_MONTHS)),
+        *(_roll(m, True) for m in range(ROLL_MONTHS)),
+        Metric(
+            "money.recovery_rate",
+            "Recovery rate, recovered / owed",
+            "share",
+            "max",
+            _ratio("money", "recovered", "amount_due"),
+            "yuan recovered over yuan owed (principal and fees)",
+        ),
+        Metric("money.recovered", "Amount recovered", "yuan", "max", _plain("money", "recovered")),
+        Metric("money.cost_total", "Collection cost", "yuan", "min", _plain("money", "cost_total")),
+        Metric(
+            "money.net_recovery",
+            "Net recovery, recovered - cost",
+            "yuan",
+            "max",
+            _plain("money", "net_recovery"),
+        ),
+        Metric(
+            "money.cost_per_yuan_recovered",
+            "Cost per yuan recovered",
+            "share",
+            "min",
+            _ratio("money", "cost_total", "recovered"),
+            "collection cost over the amount recovered",
+        ),
+        Metric(
+            "harm.complaints_per_1000",
+            "Complaints per 1,000 borrowers",
+            "per_1000",
+            "min",
+            _complaints,
+        ),
+        Metric(
+            "harm.third_party_contacts",
+            "Third-party contacts",
+            "count",
+            "min",
+            _plain("harm", "third_party_contacts"),
+            "calls to emergency contacts that were answered",
+        ),
+        Metric(
+            "harm.third_party_disclosures",
+            "Third-party disclosures",
+            "count",
+            "min",
+            _plain("harm", "third_party_disclosures"),
+            "answered calls to contacts in which the debt's details were disclosed",
+        ),
+        Metric(
+            "agents.utilisation",
+            "Agent utilisation",
+            "share",
+            None,
+            _ratio("agents", "busy_minutes", "capacity_minutes"),
+            "agent-minutes busy over agent-minutes staffed",
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+def ladder_stages() -> tuple[str, ...]:
+    """The stages of the ladder as it is now (registered rungs included), in rank order."""
+    from sim.engine.rungs.layout import layout
+
+    return layout().stages
+
+
+def metrics(stages: Sequence[str] | None = None) -> tuple[Metric, ...]:
+    """Every headline metric, in report order: the funnel (one per stage of ``stages``,
+    default the ladder's), then the rest."""
+    stages = ladder_stages() if stages is None else stages
+    return (*(_funnel(s) for s in stages), *_fixed_before_funnel())
+
+
+def for_summary(summary: Summary) -> tuple[Metric, ...]:
+    """The metrics of a run: the funnel over the stages its summary has."""
+    return metrics(list(summary["funnel_counts"]))
+
+
+def by_name(stages: Sequence[str] | None = None) -> dict[str, Metric]:
+    return {m.name: m for m in metrics(stages)}
+
+
+def get(name: str) -> Metric | None:
+    """The metric called ``name`` (None if there is none)."""
+    return by_name().get(name)
+
+
+def names() -> list[str]:
+    return [m.name for m in metrics()]
+
+
+def headline(summary: Summary) -> dict[str, float | None]:
+    """Every headline figure of a run, by name (None where undefined)."""
+    out: dict[str, float | None] = {}
+    for m in for_summary(summary):
+        v = m.value(summary)
+        out[m.name] = None if math.isnan(v) else v
+    return out
+
+
+def rows(summary: Summary) -> list[tuple[str, float, float, float]]:
+    """(metric, value, numerator, denominator) of every headline metric of a run."""
+    out = []
+    for m in for_summary(summary):
+        num, den = m.compute(summary)
+        out.append((m.name, num / den if den else math.nan, num, den))
+    return out
+
+
+def label(name: str) -> str:
+    """A readable name for metric ``name`` (the name itself if unknown)."""
+    m = get(name)
+    if m is not None:
+        return m.label
+    group, _, key = name.partition(".")
+    if group == "funnel":  # a stage of a ladder that is not this one
+        return f"Reached {key.replace('_', ' ')}"
+    return name
+
+
+def unit(name: str) -> str:
+    """The unit of metric ``name`` ("" if unknown)."""
+    m = get(name)
+    if m is not None:
+        return m.unit
+    return "share" if name.startswith("funnel.") else ""
+
+
+def better(name: str) -> str | None:
+    m = get(name)
+    return m.better if m is not None else None
+
+
+def check(metric: str, direction: str | None = None, name: str = "best_on") -> str:
+    """The direction ("max" or "min") in which ``metric`` is better; raises for an unknown
+    metric, a bad direction, or a metric with no natural direction and none given."""
+    known = by_name()
+    if metric not in known:
+        choices = ", ".join(m.name for m in known.values() if m.better)
+        raise ValueError(f"{name}: unknown metric {metric!r}; choose from {choices}")
+    if direction is None:
+        direction = known[metric].better
+        if direction is None:
+            raise ValueError(
+                f"{name}: {metric} has no natural direction; give the direction, max or min"
+            )
+    if direction not in ("max", "min"):
+        raise ValueError(f"direction: must be 'max' or 'min', got {direction!r}")
+    return direction
