@@ -639,12 +639,16 @@ class Behaviour:
         lo=0,
         hi=36500,
         doc="collectability halves every this many days past due: the baseline intensity "
-        "and every jump are scaled by 2^(-DPD / half-life); 0 = no aging",
+        "and the jumps after contact and escalation are scaled by 2^(-DPD / half-life); the "
+        "jump after a repayment is not (the borrower's own momentum); 0 = no aging",
         source=f"{CAL}: shrinking dollar, roughly exponential (half-life ~6 months for "
         "commercial debt; consumer online loans decay much faster, seed 002)",
     )
     payment_jump: float = param(
-        0.02, **RATE, doc="intensity jump after any repayment", source=f"{CAL}: 0.02 + 0.5 r"
+        0.02,
+        **RATE,
+        doc="intensity jump after any repayment (not aged with the debt)",
+        source=f"{CAL}: 0.02 + 0.5 r",
     )
     payment_jump_per_share: float = param(
         0.5, **RATE, doc="extra jump per share r of balance repaid", source=f"{CAL}: 0.02 + 0.5 r"

@@ -1,10 +1,12 @@
 """The rungs of the ladder, and the borrower's own behaviour, as strategy objects.
 
-:data:`LADDER` lists the rung classes in ladder order. That order breaks ties between agenda
-entries due at the same instant (a repayment first) and orders the outcome and cost columns;
-the escalation order of the stages is their ``rank``. The engine builds one of each per
-replication and collects from them the agenda, stages, cost channels, touches, counts and
-daily counters (:mod:`sim.engine.rungs.base` describes the contract).
+Every :class:`~sim.engine.rungs.base.Rung` subclass with a ``name`` defined in a module of
+this package is a rung of the ladder: :data:`LADDER` lists them by ``order``. That order
+breaks ties between agenda entries due at the same instant (a repayment first) and orders the
+outcome and cost columns; the escalation order of the stages is their ``rank``. The engine
+builds one of each per replication and collects from them the agenda, stages, cost channels,
+touches, counts and daily counters (:mod:`sim.engine.rungs.layout`; the contract is in
+:mod:`sim.engine.rungs.base`).
 
 A rung defined outside the package joins with :func:`register` (or, for a while,
 :func:`registered`): its section becomes a key of the scenario's ladder and its declarations
@@ -14,57 +16,53 @@ columns of the results. See ``docs/architecture.md``.
 from __future__ import annotations
 
 import contextlib
+import importlib
+import pkgutil
 from collections.abc import Iterator
 
-from sim.engine.rungs.agency import Agency
-from sim.engine.rungs.agent_calls import AgentCalls
 from sim.engine.rungs.base import Count, Rung, Stage
-from sim.engine.rungs.calls import RobotCalls
-from sim.engine.rungs.emergency_contact import EmergencyContact
-from sim.engine.rungs.life import Life
-from sim.engine.rungs.litigation import Litigation
-from sim.engine.rungs.lost_contact import LostContact
-from sim.engine.rungs.measures import Measures
-from sim.engine.rungs.number_rotation import NumberRotation
-from sim.engine.rungs.plans import Plans
-from sim.engine.rungs.reminders import Push, Reminder, SecondReminder
-from sim.engine.rungs.repayment import Repayment
-from sim.engine.rungs.write_off import WriteOff
 from sim.spec.scenario import LADDER_EXTENSIONS
 
-LADDER: list[type[Rung]] = [
-    Repayment,
-    Reminder,
-    Push,
-    SecondReminder,
-    RobotCalls,
-    AgentCalls,
-    NumberRotation,
-    Agency,
-    EmergencyContact,
-    Measures,
-    LostContact,
-    Litigation,
-    WriteOff,
-    Life,
-    Plans,
-]
-"""Every rung, in ladder order (including any registered ones)."""
+
+def _discover() -> list[type[Rung]]:
+    """The rungs defined in this package's modules, by order."""
+    found: list[type[Rung]] = []
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        found += [
+            obj
+            for obj in vars(module).values()
+            if isinstance(obj, type)
+            and issubclass(obj, Rung)
+            and obj.__module__ == module.__name__
+            and obj.name
+        ]
+    return _ordered(found)
 
 
-def register(rung: type[Rung], after: str | None = None) -> None:
-    """Add a rung defined outside the package, after the rung named ``after`` (default: at
-    the end). Its ``section`` becomes ``ladder.<section>`` in scenarios, validated against
-    its ``spec`` dataclass. Registration is process-wide: worker processes started with
-    ``fork`` inherit it; others must register the rung themselves."""
+def _ordered(rungs: list[type[Rung]]) -> list[type[Rung]]:
+    orders = [r.order for r in rungs]
+    clash = sorted({f"{r.name} ({r.order:g})" for r in rungs if orders.count(r.order) > 1})
+    if clash:
+        raise ValueError(f"rungs share an order (their place in the ladder): {', '.join(clash)}")
+    return sorted(rungs, key=lambda r: r.order)
+
+
+LADDER: list[type[Rung]] = _discover()
+"""Every rung, in ladder order (any registered ones included)."""
+
+
+def register(rung: type[Rung]) -> None:
+    """Add a rung defined outside the package, at its ``order``. Its ``section`` becomes
+    ``ladder.<section>`` in scenarios, validated against its ``spec`` dataclass.
+    Registration is process-wide: worker processes started with ``fork`` inherit it; others
+    must register the rung themselves."""
     names = [r.name for r in LADDER]
     if not rung.name or rung.name in names:
         raise ValueError(f"rung name {rung.name!r} is empty or taken; taken: {', '.join(names)}")
     if rung.section is None or rung.spec is None:
         raise ValueError(f"rung {rung.name!r}: a registered rung needs a section and a spec")
-    if after is not None and after not in names:
-        raise ValueError(f"after: no rung named {after!r}; rungs: {', '.join(names)}")
-    LADDER.insert(names.index(after) + 1 if after is not None else len(LADDER), rung)
+    LADDER[:] = _ordered([*LADDER, rung])
     LADDER_EXTENSIONS[rung.section] = rung.spec
 
 
@@ -75,21 +73,13 @@ def unregister(rung: type[Rung]) -> None:
 
 
 @contextlib.contextmanager
-def registered(rung: type[Rung], after: str | None = None) -> Iterator[None]:
+def registered(rung: type[Rung]) -> Iterator[None]:
     """``with registered(MyRung): ...``: the rung is part of the ladder inside the block."""
-    register(rung, after)
+    register(rung)
     try:
         yield
     finally:
         unregister(rung)
 
 
-__all__ = [
-    "LADDER",
-    "Count",
-    "Rung",
-    "Stage",
-    "register",
-    "registered",
-    "unregister",
-]
+__all__ = ["LADDER", "Count", "Rung", "Stage", "register", "registered", "unregister"]

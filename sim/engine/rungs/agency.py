@@ -18,6 +18,7 @@ from sim.engine.rungs.calls import Calls, next_after
 class Agency(Calls):
     """The hand-off (agenda entry ``handoff``) and the agency's calls (``agency``)."""
 
+    order = 60
     name = section = "agency"
     agenda = ("agency", "handoff")
     stages = (Stage("agency", 100),)

@@ -21,6 +21,7 @@ from sim.engine.rungs.calls import Calls, next_after
 class AgentCalls(Calls):
     """Agent attempts every ``every_days[month]`` at the account's preferred clock time."""
 
+    order = 50
     name = section = "agent"
     agenda = ("agent",)
     stages = (Stage("agent", 30),)

@@ -5,6 +5,7 @@ reminder, robot calls, the emergency-contact stage, ...) or the borrower's own b
 (repaying, life events). Each is a subclass of :class:`Rung` that declares, as class
 attributes:
 
+* ``name`` and ``order`` - what it is called and where it stands in the ladder;
 * ``section`` - its settings, ``scenario.ladder.<section>`` (None: it reads other sections);
 * ``agenda`` - its agenda entries: the kinds of step it takes, each with its own due time per
   account (the engine takes the earliest; ties go to the entry listed first in ladder order);
@@ -72,7 +73,12 @@ class Rung:
     """Base class of every rung; see the module docstring for the contract."""
 
     name: ClassVar[str] = ""
-    """Identifies the rung (``model.rung(name)``); unique within a ladder."""
+    """Identifies the rung (``model.rung(name)``); unique within a ladder. A class without a
+    name is a base class, not a rung."""
+    order: ClassVar[float] = 0.0
+    """Position in the ladder: ties between agenda entries due at the same instant go to the
+    rung of lower order, and columns follow it. The built-in rungs use 0 (repayment) to 130
+    (plans); see :data:`sim.engine.rungs.LADDER`."""
     section: ClassVar[str | None] = None
     agenda: ClassVar[tuple[str, ...]] = ()
     stages: ClassVar[tuple[Stage, ...]] = ()

@@ -178,6 +178,7 @@ class RobotCalls(Calls):
     """Automated voice calls: ``calls_per_day`` attempts a day from ``hour``, between
     ``start_day`` and ``end_day`` past due (``ladder.robot``)."""
 
+    order = 40
     name = section = "robot"
     agenda = ("robot",)
     stages = (Stage("robot", 20),)

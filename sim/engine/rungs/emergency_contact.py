@@ -27,6 +27,7 @@ RELATIONSHIP, WARNED, CONSENT, ATTEMPTS_LEFT, NEXT_ATTEMPT = range(5)
 class EmergencyContact(Rung):
     """The stage's trigger check on day X (agenda ``ec`` before the stage) and its calls."""
 
+    order = 70
     name = section = "emergency_contact"
     agenda = ("ec",)
     stages = (Stage("emergency_contact", 70),)

@@ -16,6 +16,7 @@ from sim.engine.rungs.base import Rung
 
 
 class Life(Rung):
+    order = 120
     name = "life"
     agenda = ("shock", "dark", "back", "service")
     touches = ("service",)

@@ -16,6 +16,7 @@ NOT_FILED, FILED, DONE = 0, 1, 2
 
 
 class Litigation(Rung):
+    order = 100
     name = "litigation"
     section = "lost_contact"
     agenda = ("litigation",)

@@ -20,6 +20,7 @@ under way, procedure over."""
 
 
 class LostContact(Rung):
+    order = 90
     name = section = "lost_contact"
     agenda = ("lost",)
     stages = (Stage("identity_check", 80), Stage("field_visit", 90))

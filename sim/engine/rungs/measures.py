@@ -19,6 +19,7 @@ FREEZE, CREDIT_REPORT = 0, 1
 
 
 class Measures(Rung):
+    order = 80
     name = section = "measures"
     agenda = ("measure",)
     stages = (Stage("measures", 50),)

@@ -14,6 +14,7 @@ class NumberRotation(Rung):
     """Switches an account's agent calls to other numbers; no agenda of its own (agent
     calls call :meth:`after_unanswered`)."""
 
+    order = 55
     name = section = "number_rotation"
     stages = (Stage("number_rotation", 60),)
 

@@ -17,6 +17,7 @@ from sim.engine.rungs.base import Count, Rung
 
 
 class Plans(Rung):
+    order = 130
     name = section = "plans"
     agenda = ("plan",)
     counts = (Count("n_plans", "n_plans"),)

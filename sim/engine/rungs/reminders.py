@@ -12,21 +12,18 @@ A new message channel is a subclass with its own section, channel, stage and cou
 
 from __future__ import annotations
 
+from typing import Any
+
 from sim.engine.account import INF, Borrower
 from sim.engine.rungs.base import Count, Rung, Stage
 
 
 class Reminder(Rung):
-    """Messages on fixed days past due (``ladder.<section>.days`` at ``hour``)."""
+    """Base of the message rungs: messages on fixed days past due (``ladder.<section>.days``
+    at ``hour``). A subclass declares one agenda entry, one stage, one channel (its cost
+    channel, its touch and the channel in the trace), one count and one daily counter."""
 
-    name = section = "sms"
-    agenda = ("sms",)
-    stages = (Stage("reminder", 10),)
-    channels = touches = ("sms",)
-    counts = (Count("n_sms", "n_sms"),)
-    daily = ("sms",)
-
-    def __init__(self, model) -> None:
+    def __init__(self, model: Any) -> None:
         super().__init__(model)
         cfg = self.cfg
         self.send_days = self.days() if cfg.enabled else ()
@@ -69,11 +66,25 @@ class Reminder(Rung):
             m.contacted(b, t, due, cfg.effect, self.channel)
 
 
+class Sms(Reminder):
+    """SMS reminders (``ladder.sms``)."""
+
+    order = 10
+    name = section = "sms"
+    agenda = ("sms",)
+    stages = (Stage("reminder", 10),)
+    channels = touches = ("sms",)
+    counts = (Count("n_sms", "n_sms"),)
+    daily = ("sms",)
+
+
 class Push(Reminder):
     """In-app push reminders (``ladder.push``)."""
 
+    order = 20
     name = section = "push"
     agenda = ("push",)
+    stages = (Stage("reminder", 10),)
     channels = touches = ("push",)
     counts = (Count("n_push", "n_push"),)
     daily = ("push",)
@@ -83,6 +94,7 @@ class SecondReminder(Reminder):
     """A second, non-intrusive reminder on one day (``ladder.second_reminder``): counted
     with the push messages, but a stage of its own."""
 
+    order = 30
     name = section = "second_reminder"
     agenda = ("second_reminder",)
     stages = (Stage("second_reminder", 40),)

@@ -20,6 +20,7 @@ from sim.engine.rungs.base import Rung
 class Repayment(Rung):
     """The borrower's repayments."""
 
+    order = 0
     name = "repayment"
     agenda = ("pay",)
 

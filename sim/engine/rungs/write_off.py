@@ -10,6 +10,7 @@ from sim.engine.rungs.base import Rung, Stage
 
 
 class WriteOff(Rung):
+    order = 110
     name = "write_off"
     agenda = ("writeoff",)
     stages = (Stage("written_off", 120),)
