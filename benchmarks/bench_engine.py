@@ -8,6 +8,12 @@ until their next event.
 
     python benchmarks/bench_engine.py                    # 100,000 x 180
     python benchmarks/bench_engine.py --borrowers 20000  # quicker look
+    python benchmarks/bench_engine.py --against ../old   # this engine vs another checkout
+
+``--against DIR`` times this checkout's engine against another checkout of the project (with
+its own ``.venv``, e.g. ``git worktree add ../old REV && make -C ../old .venv/.installed``):
+the two run the same baseline in fresh processes, alternating, and the printout gives both
+medians and their ratio. That is how a restructuring shows it costs no speed.
 
 The engine's hot modules run compiled when the install could build them (``setup.py``);
 ``OVERDUE_PURE_PYTHON=1 make bench`` times the pure-Python engine. The printout says which ran.
@@ -22,6 +28,8 @@ import gc
 import json
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -61,6 +69,65 @@ def model_run(scenario_path: Path, borrowers: int, days: int, seed: int) -> tupl
     return time.perf_counter() - t0, int(rec.meta["events"])
 
 
+_TIMED_RUN = """
+import gc, json, sys, time
+try:
+    from sim.engine import simulate
+    from sim.spec import load_scenario
+except ImportError:  # a checkout from before the package layout (sim.model, sim.scenario)
+    from sim.model import simulate
+    from sim.scenario import load_scenario
+path, n, days, seed = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+sc = load_scenario(path, {"population.borrowers": n, "days": days, "seed": seed})
+gc.collect()
+t0 = time.perf_counter()
+rec = simulate(sc)
+print(json.dumps({"seconds": time.perf_counter() - t0, "events": int(rec.meta["events"])}))
+"""
+
+
+def timed_run(checkout: Path, scenario_path: Path, borrowers: int, days: int, seed: int) -> float:
+    """Seconds for one baseline replication by the engine of ``checkout``, in a fresh process
+    of that checkout's virtualenv."""
+    python = checkout / ".venv" / "bin" / "python"
+    proc = subprocess.run(
+        [str(python), "-c", _TIMED_RUN, str(scenario_path), str(borrowers), str(days), str(seed)],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        sys.exit(f"--against: {checkout} failed to run:\n{proc.stderr[-2000:]}")
+    return float(json.loads(proc.stdout.splitlines()[-1])["seconds"])
+
+
+def against(args: argparse.Namespace) -> None:
+    """This checkout's engine against another's, alternating, in fresh processes."""
+    other = args.against.resolve()
+    if not (other / ".venv" / "bin" / "python").exists():
+        sys.exit(f"--against: {other} has no .venv (run `make .venv/.installed` there)")
+    this_times, other_times = [], []
+    for r in range(args.repeat):
+        a = timed_run(ROOT, args.scenario, args.borrowers, args.days, args.seed)
+        b = timed_run(other, args.scenario, args.borrowers, args.days, args.seed)
+        this_times.append(a)
+        other_times.append(b)
+        print(f"pair {r + 1}: this {a:6.2f} s, {other.name} {b:6.2f} s, ratio {a / b:.3f}")
+    a, b = statistics.median(this_times), statistics.median(other_times)
+    print(f"this      {a:8.2f} s  median of {args.repeat}")
+    print(f"{other.name:<9} {b:8.2f} s  median of {args.repeat}")
+    print(f"ratio     {a / b:8.3f}    (this / {other.name}; above 1 is slower)")
+    if args.json:
+        doc = {
+            "this_seconds_each": [round(x, 2) for x in this_times],
+            "other_seconds_each": [round(x, 2) for x in other_times],
+            "other": str(other),
+            "ratio_of_medians": round(a / b, 3),
+        }
+        args.json.write_text(json.dumps(doc, indent=2) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--borrowers", type=int, default=100_000)
@@ -71,9 +138,15 @@ def main() -> None:
         "--repeat", type=int, default=3, help="timed pairs, interleaved (default 3; median)"
     )
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    ap.add_argument(
+        "--against", type=Path, metavar="DIR", help="time this engine against another checkout"
+    )
     args = ap.parse_args()
     if args.repeat < 1:
         ap.error(f"--repeat must be at least 1, got {args.repeat}")
+    if args.against is not None:
+        against(args)
+        return
 
     # Model and bare tick alternate, so a slow spell of a shared machine hits both; the
     # verdict uses the medians.

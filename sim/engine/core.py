@@ -101,6 +101,10 @@ class Model:
         self.handlers: list[Callable[[Borrower, float, list[float]], None]] = [
             getattr(owner[e], f"on_{e}", None) or owner[e].on_due for e in self.agenda
         ]
+        self._fixed_days = [
+            (self.entry[e], dpd) for r in self.rungs.values() for e, dpd in r.fixed_days().items()
+        ]
+        """(entry, DPD) of the steps every account has on a fixed day past due."""
         self.starts = [r.start for r in self.rungs.values() if type(r).start is not Rung.start]
         waiting = [e for r in self.rungs.values() if r.waits_for_agent for e in r.agenda[:1]]
         self._agent_entry = self.entry[waiting[0]] if waiting else -1
@@ -111,6 +115,13 @@ class Model:
         self._on_close = self.hooks["on_close"]
         self._write_off = self.rungs["write_off"]
         self._blank_agenda = [INF] * len(self.agenda)
+        ag, rules = scenario.agents, scenario.rules
+        # Agents call inside their shift and the calling hours; each account gets a fixed
+        # preferred clock time there (drawn once), which spreads the load over the day.
+        self._call_window = (
+            max(ag.shift_start, rules.call_start) / 24.0,
+            min(ag.shift_start + ag.shift_hours, rules.call_end) / 24.0,
+        )
         daily_counters = self.rec.daily  # engine counters by day, looked up once
         self._cures_by_day = daily_counters["cures"]
         self._recovered_by_day = daily_counters["amount_recovered"]
@@ -226,11 +237,7 @@ class Model:
         if in_shock:
             b.shock_end = entered + shock_days
         b.dark = dark
-        ag, rules = self.sc.agents, self.sc.rules
-        # Agents call inside their shift and the calling hours; each account gets a fixed
-        # preferred clock time there (drawn once), which spreads the load over the day.
-        lo = max(ag.shift_start, rules.call_start) / 24.0
-        hi = min(ag.shift_start + ag.shift_hours, rules.call_end) / 24.0
+        lo, hi = self._call_window
         b.call_tod = lo + (hi - lo) * call_time
         self.borrowers[i] = b
         return b
@@ -251,7 +258,9 @@ class Model:
         """
         env = self.env
         due = self._blank_agenda.copy()
-        t0 = env.now
+        t0, entered = env.now, b.entered
+        for slot, dpd in self._fixed_days:
+            due[slot] = entered + dpd
         for start in self.starts:
             start(b, t0, due)
         handlers, horizon, agent = self.handlers, self.horizon, self._agent_entry

@@ -88,7 +88,7 @@ def headline_rows(records: Records, summary: Mapping[str, Any]) -> list[Row]:
     """One replication's headline figures as (metric, value, numerator, denominator) rows,
     in the registry's order (:func:`sim.results.metrics.rows`). ``summary`` is
     :func:`sim.results.summary.summarize` of ``records``."""
-    return metrics.rows(summary)
+    return metrics.rows(summary, records)
 
 
 # --------------------------------------------------------------------------- validation

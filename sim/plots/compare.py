@@ -141,3 +141,10 @@ def forest(
     kind = "Relative differences" if relative else "Paired differences"
     fig.suptitle(f"{kind} vs {versus} ({ci_note(table)}; * CI excludes 0)")
     return fig
+
+
+__all__ = [
+    "FOREST_METRICS",
+    "forest",
+    "policy_bars",
+]

@@ -163,3 +163,22 @@ def no_data(ax: Axes, text: str) -> None:
 def bucket_name(column: str) -> str:
     """``open_dpd_30_59`` -> ``30-59``; ``open_dpd_180_plus`` -> ``180+``."""
     return column.removeprefix("open_dpd_").replace("_plus", "+").replace("_", "-")
+
+
+__all__ = [
+    "LABEL_KW",
+    "Run",
+    "as_runs",
+    "bars",
+    "bucket_name",
+    "ci_note",
+    "curve",
+    "error_bars",
+    "figure_axes",
+    "label_bars",
+    "no_data",
+    "run_horizon",
+    "run_name",
+    "run_summary",
+    "table_estimates",
+]

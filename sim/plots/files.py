@@ -140,3 +140,14 @@ def plot_comparison(out_dir: Path, formats: Sequence[str] = FORMATS) -> list[Pat
     if table is None:
         raise FileNotFoundError(f"{out_dir} has no comparison.parquet or estimates.parquet")
     return _write_charts(out_dir / PLOTS_DIR, comparison_charts(table), formats, "comparison")
+
+
+__all__ = [
+    "FORMATS",
+    "PLOTS_DIR",
+    "comparison_charts",
+    "plot_comparison",
+    "plot_run",
+    "run_charts",
+    "save",
+]

@@ -392,3 +392,17 @@ def cost_vs_recovery(run: Run) -> Figure:
 
 _COST_TOUCH = {"agency_commission": "agency"}
 """Cost items named differently from the channel they pay for."""
+
+
+__all__ = [
+    "GRID_POINTS",
+    "TEN_PERCENT",
+    "agents",
+    "book_by_bucket",
+    "cost_vs_recovery",
+    "emergency_contact_by_dpd",
+    "funnel",
+    "recovery_by_month",
+    "roll_rates",
+    "survival",
+]

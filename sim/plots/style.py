@@ -201,3 +201,24 @@ def unit_axis(axis: Axis, unit: str, diff: bool = False) -> None:
         axis.set_major_formatter(FuncFormatter(lambda x, _: f"{round(100 * x, 6) + 0.0:g}{symbol}"))
     elif unit == "yuan":
         axis.set_major_formatter(FuncFormatter(lambda x, _: yuan_text(x)))
+
+
+__all__ = [
+    "BUCKET_COLOURS",
+    "EMPHASIS",
+    "OKABE_ITO",
+    "STYLE",
+    "apply_style",
+    "axis_label",
+    "format_value",
+    "metric_label",
+    "metric_unit",
+    "policy_colours",
+    "stage_colours",
+    "stage_label",
+    "style",
+    "styled",
+    "unit_axis",
+    "unit_text",
+    "yuan_text",
+]

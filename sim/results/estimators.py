@@ -240,3 +240,15 @@ def roll_rate_matrix(outcomes: pd.DataFrame, monthly: pd.DataFrame, horizon: flo
     table.index = pd.Index([summary.bucket_label(k) for k in months], name="bucket")
     table.columns.name = None
     return table
+
+
+__all__ = [
+    "LEVEL",
+    "NEXT_BUCKET",
+    "cure_times",
+    "emergency_contact_curve",
+    "kaplan_meier",
+    "recovery_table",
+    "roll_rate_matrix",
+    "wilson_interval",
+]

@@ -23,6 +23,11 @@ from typing import Any
 
 Summary = Mapping[str, Any]
 """A run's summary (:func:`sim.results.summary.summarize`)."""
+Compute = Callable[[Summary, Any], tuple[float, float]]
+"""``compute(summary, records)``: a metric's (numerator, denominator) for one run. Most read
+the summary; one may read the run's tables (``records``: :class:`~sim.results.records.Records`,
+e.g. an outcome column a rung adds), which exist wherever a run is summarised, replicated or
+swept (``records`` is None only when just a saved summary is at hand)."""
 
 RECOVERY_MONTHS = 6
 """``recovery_by_month.0`` to ``.5``."""
@@ -33,18 +38,18 @@ UNITS = ("share", "days", "yuan", "count", "per_1000")
 
 @dataclass(frozen=True)
 class Metric:
-    """A headline figure: ``compute(summary)`` gives (numerator, denominator)."""
+    """A headline figure: ``compute(summary, records)`` gives (numerator, denominator)."""
 
     name: str
     label: str
     unit: str
     better: str | None  # "max", "min", or None when neither is better
-    compute: Callable[[Summary], tuple[float, float]]
+    compute: Compute
     doc: str = ""
 
-    def value(self, summary: Summary) -> float:
+    def value(self, summary: Summary, records: Any = None) -> float:
         """numerator / denominator (NaN when undefined)."""
-        num, den = self.compute(summary)
+        num, den = self.compute(summary, records)
         return num / den if den else math.nan
 
 
@@ -53,8 +58,8 @@ def _num(x: Any) -> float:
     return math.nan if x is None else float(x)
 
 
-def _plain(*path: str) -> Callable[[Summary], tuple[float, float]]:
-    def compute(s: Summary) -> tuple[float, float]:
+def _plain(*path: str) -> Compute:
+    def compute(s: Summary, records: Any = None) -> tuple[float, float]:
         node: Any = s
         for key in path:
             node = node[key]
@@ -71,7 +76,7 @@ def _bucket(month: int) -> str:
 
 
 def _funnel(stage: str) -> Metric:
-    def compute(s: Summary) -> tuple[float, float]:
+    def compute(s: Summary, records: Any = None) -> tuple[float, float]:
         return float(s["funnel_counts"].get(stage, 0)), float(s["borrowers"])
 
     better = "min" if stage in ("emergency_contact", "written_off") else None
@@ -86,7 +91,7 @@ def _funnel(stage: str) -> Metric:
 
 
 def _cure(days: int) -> Metric:
-    def compute(s: Summary) -> tuple[float, float]:
+    def compute(s: Summary, records: Any = None) -> tuple[float, float]:
         c = s["cure_rate"]
         return float(c[f"cured_d{days}"]), float(c[f"observed_d{days}"])
 
@@ -101,7 +106,7 @@ def _cure(days: int) -> Metric:
 
 
 def _recovery(month: int) -> Metric:
-    def compute(s: Summary) -> tuple[float, float]:
+    def compute(s: Summary, records: Any = None) -> tuple[float, float]:
         for r in s["recovery_by_month_past_due"]:
             if r["month"] == month:
                 return float(r["recovered"]), float(r["balance_at_entry"])
@@ -118,7 +123,7 @@ def _recovery(month: int) -> Metric:
 
 
 def _roll(month: int, by_balance: bool) -> Metric:
-    def compute(s: Summary) -> tuple[float, float]:
+    def compute(s: Summary, records: Any = None) -> tuple[float, float]:
         for r in s["roll_rates"]:
             if r["from_month"] == month:
                 if by_balance:
@@ -143,14 +148,14 @@ def _roll(month: int, by_balance: bool) -> Metric:
     )
 
 
-def _ratio(group: str, num: str, den: str) -> Callable[[Summary], tuple[float, float]]:
-    def compute(s: Summary) -> tuple[float, float]:
+def _ratio(group: str, num: str, den: str) -> Compute:
+    def compute(s: Summary, records: Any = None) -> tuple[float, float]:
         return _num(s[group][num]), _num(s[group][den])
 
     return compute
 
 
-def _complaints(s: Summary) -> tuple[float, float]:
+def _complaints(s: Summary, records: Any = None) -> tuple[float, float]:
     return 1000.0 * float(s["harm"]["complaints"]), float(s["borrowers"])
 
 
@@ -272,20 +277,20 @@ def names() -> list[str]:
     return [m.name for m in metrics()]
 
 
-def headline(summary: Summary) -> dict[str, float | None]:
+def headline(summary: Summary, records: Any = None) -> dict[str, float | None]:
     """Every headline figure of a run, by name (None where undefined)."""
     out: dict[str, float | None] = {}
     for m in for_summary(summary):
-        v = m.value(summary)
+        v = m.value(summary, records)
         out[m.name] = None if math.isnan(v) else v
     return out
 
 
-def rows(summary: Summary) -> list[tuple[str, float, float, float]]:
+def rows(summary: Summary, records: Any = None) -> list[tuple[str, float, float, float]]:
     """(metric, value, numerator, denominator) of every headline metric of a run."""
     out = []
     for m in for_summary(summary):
-        num, den = m.compute(summary)
+        num, den = m.compute(summary, records)
         out.append((m.name, num / den if den else math.nan, num, den))
     return out
 
@@ -330,3 +335,10 @@ def check(metric: str, direction: str | None = None, name: str = "best_on") -> s
     if direction not in ("max", "min"):
         raise ValueError(f"direction: must be 'max' or 'min', got {direction!r}")
     return direction
+
+
+def __getattr__(name: str) -> Any:
+    """``METRICS``: every headline metric of the ladder as it is now (:func:`metrics`)."""
+    if name == "METRICS":
+        return metrics()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -437,5 +437,5 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
         "cure_within_days_by_segment": within,
     }
     summary = jsonable(summary)
-    summary["headline"] = metrics.headline(summary)
+    summary["headline"] = metrics.headline(summary, records)
     return summary

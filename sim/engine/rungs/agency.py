@@ -39,9 +39,8 @@ class Agency(Calls):
         self.slot, self.handoff_slot = self.entry["agency"], self.entry["handoff"]
         self.handing_off = self.model.hooks["on_handed_off"]
 
-    def start(self, b: Borrower, t: float, due: list[float]) -> None:
-        if self.cfg.enabled:
-            due[self.handoff_slot] = b.entered + self.cfg.day
+    def fixed_days(self) -> dict[str, float]:
+        return {"handoff": self.cfg.day} if self.cfg.enabled else {}
 
     def attempt(self, b: Borrower) -> float:
         b.n_agency += 1

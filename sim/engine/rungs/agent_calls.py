@@ -42,10 +42,13 @@ class AgentCalls(Calls):
         self.pool = model.pool
 
     def connect(self) -> None:
-        super().connect()
-        rotation = self.model.rung("number_rotation")
-        self.on_unanswered = rotation.after_unanswered if rotation.cfg.enabled else None
+        self.rotation = self.model.rung("number_rotation")
+        self.on_unanswered = self.rotation.after_unanswered
         self.plans = self.model.rung("plans")
+        super().connect()
+
+    def unanswered_threshold(self) -> float:
+        return self.rotation.after if self.rotation.cfg.enabled else INF
 
     def start(self, b: Borrower, t: float, due: list[float]) -> None:
         due[self.slot] = self.next_attempt(b, t - 1e-9)

@@ -14,7 +14,8 @@ attributes:
   it credits repayments to (last touch), ``counts`` - its outcome count columns
   (:class:`Count`), ``daily`` - its daily counters.
 
-and implements ``start`` (when each entry is first due for a new account) and the handlers of
+and implements ``fixed_days`` or ``start`` (when each entry is first due for a new account:
+on a fixed day past due, or depending on the account) and the handlers of
 its entries (what it does when due): ``on_due(b, t, due)`` for a rung with one entry, or
 ``on_<entry>(b, t, due)`` for each entry of a rung with several. ``due`` is the account's
 agenda: a list of absolute times (days) indexed by :attr:`Rung.entry`; a handler re-schedules
@@ -100,8 +101,15 @@ class Rung:
     def connect(self) -> None:
         """Look up the other rungs this one calls (all rungs exist by now)."""
 
+    def fixed_days(self) -> dict[str, float]:
+        """Entries first due on a fixed day past due whatever the account, by entry: DPD.
+        Asked once per replication; the engine sets them for every new account (cheaper
+        than a :meth:`start` per account, which is for what depends on the account)."""
+        return {}
+
     def start(self, b: Borrower, t: float, due: list[float]) -> None:
-        """A new account at ``t``: set when each of this rung's entries is first due."""
+        """A new account at ``t``: set when each of this rung's entries is first due, if it
+        depends on the account (see :meth:`fixed_days`)."""
 
     # -- hooks (see HOOKS): the engine calls only the rungs that override them
 

@@ -45,7 +45,8 @@ class Calls(Rung):
     """An answered call needs an agent from the shared pool (agent calls): it is left
     pending (``b.pending``) for the rung to serve when the clock reaches it."""
     on_unanswered: Callable[[Borrower, float], None] | None = None
-    """Called after each unanswered attempt (number rotation, for agent calls)."""
+    """Called after an unanswered attempt once :meth:`unanswered_threshold` of them run in a
+    row, while the account is not rotated (number rotation, for agent calls)."""
 
     def connect(self) -> None:
         m = self.model
@@ -55,12 +56,19 @@ class Calls(Rung):
         # What every dial loop reads, in one tuple: unpacking it is cheaper than a dozen
         # attribute loads on each of the ~6 calls to dial per account.
         self.setup = (
+            m, self.slot, self.name, self.attempt_cost, self.attempt, self.next_attempt,
+            self.on_unanswered, self.unanswered_threshold(), self.waits_for_agent,
             rules.earliest, rules.record, rules.simple, rules.gap, rules.start, rules.end,
             ec.declines, ec.after_decline, m.horizon, m.days,
             m.sc.behaviour.fatigue_memory_days, rules.start - EPS, rules.end, m.rec.costs,
             m.trace, m.sc.behaviour.complaint_call_pressure, self.stage_bit(),
             m.rec.daily[self.daily[0]], self.channels[0],
         )  # fmt: skip
+
+    def unanswered_threshold(self) -> float:
+        """Unanswered calls in a row before :attr:`on_unanswered` is worth calling (inf:
+        never); it is called only while the account is not rotated yet."""
+        return INF
 
     def stage_bit(self) -> int:
         """The bit of the stage its first attempt reaches (named like the rung)."""
@@ -98,10 +106,10 @@ class Calls(Rung):
         """
         # ``simple``: only calling hours and the minimum gap apply (no caps); that check and
         # the bookkeeping of a call (just its time) are inlined below.
-        (earliest, record, simple, gap, start, end, ec_declines, ec_after_decline, horizon,
-         last_day, memory, lo, hi, costs, trace, cp_pressure, stage_bit,
-         by_day, cost_channel) = self.setup  # fmt: skip
-        m, k, channel, cost = self.model, self.slot, self.name, self.attempt_cost
+        (m, k, channel, cost, attempt, next_attempt, on_unanswered, unanswered_after,
+         waits_for_agent, earliest, record, simple, gap, start, end, ec_declines,
+         ec_after_decline, horizon, last_day, memory, lo, hi, costs, trace, cp_pressure,
+         stage_bit, by_day, cost_channel) = self.setup  # fmt: skip
         seg = b.seg
         fatigue, cp = seg.fatigue, seg.complaint_per_call
         rs, exp = b.rs_call, math.exp
@@ -120,7 +128,7 @@ class Calls(Rung):
             else:
                 if not b.stages & stage_bit:
                     m.stage(b, t, channel)
-                p = self.attempt(b)
+                p = attempt(b)
                 if cost:
                     costs[cost_channel] += cost
                     b.cost += cost
@@ -151,10 +159,10 @@ class Calls(Rung):
                     detail = "answered" if answered else "unreachable" if b.dark else "unanswered"
                     m.event(b, t, "call", channel, detail)
                 if answered:
-                    if self.waits_for_agent:
+                    if waits_for_agent:
                         b.pending = ("connect", t)  # due stays t: wait for the clock
                     else:
-                        due[k] = self.next_attempt(b, t)
+                        due[k] = next_attempt(b, t)
                         m.conversation(b, t, due, self.effect, channel)
                     m.events_processed += steps
                     return
@@ -163,9 +171,9 @@ class Calls(Rung):
                 # here (the day-X part of "either" fires from the agenda on day X itself).
                 if b.consec_unanswered >= ec_declines and not b.ec_state:
                     ec_after_decline(b, t, due)
-                due[k] = self.next_attempt(b, t)
-                if self.on_unanswered is not None:
-                    self.on_unanswered(b, t)
+                due[k] = next_attempt(b, t)
+                if b.consec_unanswered >= unanswered_after and not b.rotated:
+                    on_unanswered(b, t)
             nxt = due[k]
             if not t < nxt < horizon or min(due) != nxt or due.index(nxt) != k:
                 m.events_processed += steps

@@ -52,9 +52,8 @@ class EmergencyContact(Rung):
     def connect(self) -> None:
         self.life = self.model.rung("life")
 
-    def start(self, b: Borrower, t: float, due: list[float]) -> None:
-        if self.trigger.uses_day:
-            due[self.slot] = b.entered + self.cfg.day
+    def fixed_days(self) -> dict[str, float]:
+        return {"ec": self.cfg.day} if self.trigger.uses_day else {}
 
     def after_decline(self, b: Borrower, t: float, due: list[float]) -> None:
         """After an unanswered call (N in a row): start the stage if the trigger fires."""

@@ -27,9 +27,9 @@ class Litigation(Rung):
         super().__init__(model)
         self.slot = self.entry["litigation"]
 
-    def start(self, b: Borrower, t: float, due: list[float]) -> None:
-        if self.cfg.enabled and self.cfg.litigation:
-            due[self.slot] = b.entered + self.cfg.litigation_day
+    def fixed_days(self) -> dict[str, float]:
+        lc = self.cfg
+        return {"litigation": lc.litigation_day} if lc.enabled and lc.litigation else {}
 
     def on_due(self, b: Borrower, t: float, due: list[float]) -> None:
         m, lc = self.model, self.cfg

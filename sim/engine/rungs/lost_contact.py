@@ -35,9 +35,8 @@ class LostContact(Rung):
     def connect(self) -> None:
         self.life = self.model.rung("life")
 
-    def start(self, b: Borrower, t: float, due: list[float]) -> None:
-        if self.after is not None:
-            due[self.slot] = b.entered + self.after
+    def fixed_days(self) -> dict[str, float]:
+        return {"lost": self.after} if self.after is not None else {}
 
     def on_reached(self, b: Borrower, t: float, due: list[float]) -> None:
         if b.lost_state == WATCHING and self.after is not None:

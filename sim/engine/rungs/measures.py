@@ -29,9 +29,8 @@ class Measures(Rung):
         super().__init__(model)
         self.slot = self.entry["measure"]
 
-    def start(self, b: Borrower, t: float, due: list[float]) -> None:
-        if self.cfg.enabled:
-            due[self.slot] = b.entered + self.cfg.freeze_day
+    def fixed_days(self) -> dict[str, float]:
+        return {"measure": self.cfg.freeze_day} if self.cfg.enabled else {}
 
     def on_due(self, b: Borrower, t: float, due: list[float]) -> None:
         m, cfg = self.model, self.cfg

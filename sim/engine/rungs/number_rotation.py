@@ -23,7 +23,7 @@ class NumberRotation(Rung):
         self.after = self.cfg.after_unanswered
 
     def after_unanswered(self, b: Borrower, t: float) -> None:
-        """An agent call went unanswered: rotate once the run of them is long enough."""
-        if not b.rotated and b.consec_unanswered >= self.after:
-            b.rotated = True
-            self.model.stage(b, t, "number_rotation")
+        """``after_unanswered`` agent calls in a row went unanswered: rotate (agent calls ask
+        only then, and only while the account is not rotated)."""
+        b.rotated = True
+        self.model.stage(b, t, "number_rotation")

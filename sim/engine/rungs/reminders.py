@@ -30,20 +30,22 @@ class Reminder(Rung):
         """Days past due of the sends (DPD + clock time as a fraction of a day), in order."""
         (self.slot,) = self.entry.values()
         (self.channel,) = self.channels
-        (count,) = self.counts
-        self.count = count.attr
         self.by_day = model.rec.daily[self.daily[0]]
         self.stage_name = self.stages[0].name
         self.stage_bit = model.stage_bit[self.stage_name]
+
+    def count(self, b: Borrower) -> None:
+        """Count a message sent on the account (its one count; the built-in rungs do it
+        directly, as it happens on every message)."""
+        self.bump(b, self.counts[0].attr)
 
     def days(self) -> tuple[float, ...]:
         """DPD of each send, as days + clock time (a reminder rung with other settings, like
         the second reminder's single ``day``, overrides this)."""
         return tuple(sorted(d + self.cfg.hour / 24.0 for d in self.cfg.days))
 
-    def start(self, b: Borrower, t: float, due: list[float]) -> None:
-        if self.send_days:
-            due[self.slot] = b.entered + self.send_days[0]
+    def fixed_days(self) -> dict[str, float]:
+        return {self.agenda[0]: self.send_days[0]} if self.send_days else {}
 
     def on_due(self, b: Borrower, t: float, due: list[float]) -> None:
         """Send the message due now, and schedule the next one."""
@@ -55,7 +57,7 @@ class Reminder(Rung):
         due[self.slot] = nxt
         m, cfg = self.model, self.cfg
         m.cost(b, self.channel, cfg.cost)
-        self.bump(b, self.count)
+        self.count(b)
         self.by_day[m.rec.day_index(t)] += 1
         if not b.stages & self.stage_bit:
             m.stage(b, t, self.stage_name)
@@ -77,6 +79,9 @@ class Sms(Reminder):
     counts = (Count("n_sms", "n_sms"),)
     daily = ("sms",)
 
+    def count(self, b: Borrower) -> None:
+        b.n_sms += 1
+
 
 class Push(Reminder):
     """In-app push reminders (``ladder.push``)."""
@@ -88,6 +93,9 @@ class Push(Reminder):
     channels = touches = ("push",)
     counts = (Count("n_push", "n_push"),)
     daily = ("push",)
+
+    def count(self, b: Borrower) -> None:
+        b.n_push += 1
 
 
 class SecondReminder(Reminder):
@@ -101,6 +109,9 @@ class SecondReminder(Reminder):
     channels = touches = ("second_reminder",)
     counts = (Count("n_push", "n_push"),)
     daily = ("push",)
+
+    def count(self, b: Borrower) -> None:
+        b.n_push += 1
 
     def days(self) -> tuple[float, ...]:
         return (self.cfg.day + self.cfg.hour / 24.0,)

@@ -20,8 +20,8 @@ class WriteOff(Rung):
         self.slot = self.entry["writeoff"]
         self.day = model.sc.ladder.write_off_day
 
-    def start(self, b: Borrower, t: float, due: list[float]) -> None:
-        due[self.slot] = b.entered + self.day
+    def fixed_days(self) -> dict[str, float]:
+        return {"writeoff": self.day}
 
     def on_due(self, b: Borrower, t: float, due: list[float]) -> None:
         self.write_off(b, t)
