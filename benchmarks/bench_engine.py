@@ -37,7 +37,7 @@ import simpy
 
 from sim._accel import compiled_modules
 from sim.engine.core import simulate
-from sim.spec.scenario import load_scenario
+from sim.spec import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sim.engine.core import simulate
 from sim.results import summary as metrics
-from sim.spec.scenario import load_scenario
+from sim.spec import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 20_000

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sim.spec.params import ScenarioError
 
 if TYPE_CHECKING:
-    from sim.spec.scenario import Scenario
+    from sim.spec import Scenario
 
 # Mirrors of sim.replications' defaults (importing it here would load the engine for every
 # command, including `reference`); a test checks they agree.
@@ -243,7 +243,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     With ``--reps`` other than 1, run replications instead (:func:`_run_replications`).
     """
-    from sim.spec.scenario import load_scenario
+    from sim.spec import load_scenario
 
     plan = _replication_plan(args)
     if plan["reps"] != 1 and args.trace:
@@ -366,7 +366,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Validate everything, replicate every scenario with common random numbers, compare them
     with the first, then write the output directory atomically."""
     from sim.experiments import replications as rp
-    from sim.spec.scenario import load_scenario
+    from sim.spec import load_scenario
 
     plan = _replication_plan(args)
     if len(args.scenarios) < 2:

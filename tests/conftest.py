@@ -23,7 +23,7 @@ import pytest
 
 from sim.engine.core import simulate
 from sim.results.records import Records
-from sim.spec.scenario import Scenario, build_scenario, set_path
+from sim.spec import Scenario, build_scenario, set_path
 
 # A segment with every trait pinned: never pays on its own, never answers, never reads,
 # never goes dark, never calls in, never complains, never asks for a plan.

@@ -56,7 +56,7 @@ def flatten(doc: Any, prefix: str = "") -> dict[str, str]:
 def fingerprint(name: str, trace: bool) -> dict[str, Any]:
     from sim.engine.core import simulate
     from sim.results.summary import summarize
-    from sim.spec.scenario import load_scenario
+    from sim.spec import load_scenario
 
     sc = load_scenario(ROOT / "scenarios" / f"{name}.toml", {"population.borrowers": BORROWERS})
     rec = simulate(sc, SEED, trace=trace)

@@ -77,7 +77,7 @@ import hashlib, json
 import pandas as pd
 from sim._accel import compiled_modules
 from sim.engine.core import simulate
-from sim.spec.scenario import load_scenario
+from sim.spec import load_scenario
 h = hashlib.sha256()
 for name in ("baseline", "regulated"):
     sc = load_scenario(f"scenarios/{name}.toml", {"population.borrowers": 1500, "seed": 5})

@@ -14,7 +14,7 @@ import pytest
 
 from sim.engine.core import simulate
 from sim.results import summary as metrics
-from sim.spec.scenario import build_scenario, load_scenario
+from sim.spec import build_scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 20_000

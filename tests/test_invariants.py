@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sim.engine.core import simulate
 from sim.engine.rungs.layout import layout
 from sim.results.records import FINAL_STATES
-from sim.spec.scenario import Scenario
+from sim.spec import Scenario
 
 STAGES, TOUCHES = layout().stages, layout().touches
 

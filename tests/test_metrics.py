@@ -17,7 +17,7 @@ from sim.results.summary import (
     open_by_bucket,
     summarize,
 )
-from sim.spec.scenario import build_scenario
+from sim.spec import build_scenario
 
 CHANNELS, STAGES = layout().channels, layout().stages
 

@@ -22,7 +22,7 @@ from sim.engine.rungs.layout import layout
 from sim.experiments import replications as rp
 from sim.results.rundir import RunDirError, read_run, write_run
 from sim.results.summary import summarize
-from sim.spec.scenario import load_scenario
+from sim.spec import load_scenario
 
 STAGES = layout().stages
 

@@ -6,8 +6,7 @@ import dataclasses
 import typing
 
 from sim.cli import main
-from sim.spec import reference
-from sim.spec.scenario import Scenario
+from sim.spec import Scenario, reference
 
 
 def _all_key_paths(cls: type = Scenario, path: str = "") -> list[str]:

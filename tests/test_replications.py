@@ -21,7 +21,7 @@ from sim.engine.core import simulate
 from sim.experiments import replications as rp
 from sim.results import metrics
 from sim.results.summary import summarize
-from sim.spec.scenario import load_scenario
+from sim.spec import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"

@@ -19,8 +19,8 @@ from sim.engine.rungs.reminders import Reminder
 from sim.engine.rungs.triggers import TRIGGERS
 from sim.results.summary import summarize
 from sim.spec import ScenarioError, to_dict
+from sim.spec.ladder import EmergencyContact as EmergencyContactSection
 from sim.spec.params import param
-from sim.spec.scenario import EmergencyContact as EmergencyContactSection
 
 # --------------------------------------------------------------------------- a new rung
 

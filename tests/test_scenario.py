@@ -7,16 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from sim.spec import Relationship, Scenario, Segment, build_scenario, load_scenario
 from sim.spec.params import ScenarioError
-from sim.spec.scenario import (
-    RELATIONSHIP_DEFAULTS,
-    SEGMENT_DEFAULTS,
-    Relationship,
-    Scenario,
-    Segment,
-    build_scenario,
-    load_scenario,
-)
+from sim.spec.population import RELATIONSHIP_DEFAULTS, SEGMENT_DEFAULTS
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))

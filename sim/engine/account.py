@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sim.spec.scenario import Scenario, Segment
+from sim.spec import Scenario, Segment
 
 INF = math.inf
 MONTH = 30.0  # days in a delinquency bucket

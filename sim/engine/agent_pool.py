@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from sim.spec.scenario import Scenario
+from sim.spec import Scenario
 
 MINUTES_PER_DAY = 1440.0
 _EPS = 1e-9  # days: clock times computed two ways may differ in the last bits

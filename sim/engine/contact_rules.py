@@ -13,7 +13,7 @@ import bisect
 import math
 
 from sim.engine.account import Borrower
-from sim.spec.scenario import Rules
+from sim.spec import Rules
 
 INF = math.inf
 EPS = 1e-7  # days (9 ms): float rounding of clock times

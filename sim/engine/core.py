@@ -37,7 +37,7 @@ from sim.engine.rungs.base import HOOKS, Rung
 from sim.engine.rungs.layout import layout
 from sim.engine.streams import Streams
 from sim.results.records import Recorder, Records
-from sim.spec.scenario import Scenario
+from sim.spec import Scenario
 
 MAX_STEPS_WITHOUT_WAITING = 1_000_000
 """Guard against an engine bug: a step that re-schedules itself at the same instant would

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine.streams import Streams
-from sim.spec.scenario import Population, Scenario
+from sim.spec import Population, Scenario
 
 PROB_TRAITS = (
     "willingness",

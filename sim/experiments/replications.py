@@ -47,7 +47,7 @@ from sim.results.comparison import (
 from sim.results.metrics import check as check_metric
 from sim.results.records import Records
 from sim.results.summary import jsonable, summarize
-from sim.spec.scenario import Scenario, load_scenario, with_overrides
+from sim.spec import Scenario, load_scenario, with_overrides
 
 Row = tuple[str, float, float, float]
 """One headline figure of one replication: (metric, value, numerator, denominator)."""

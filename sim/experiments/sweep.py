@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 
 from sim.results import metrics as registry
+from sim.spec import Scenario, load_scenario, to_dict, with_overrides
 from sim.spec.params import ScenarioError
-from sim.spec.scenario import Scenario, load_scenario, to_dict, with_overrides
 
 DESIGNS = ("grid", "lhs", "grid_x_lhs", "sobol", "morris")
 ROLES = ("policy", "uncertainty")

@@ -43,7 +43,7 @@ from sim.experiments.replications import git_commit, headline_rows
 from sim.experiments.sweep import Sweep, assignments, design_points, scenario_for
 from sim.results import metrics as registry
 from sim.results.summary import jsonable, summarize
-from sim.spec.scenario import Scenario, to_dict
+from sim.spec import Scenario, to_dict
 
 _SCHEMA = pa.schema(
     [

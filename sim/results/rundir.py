@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 import sim
 from sim.results import summary as metrics
 from sim.results.records import Records
-from sim.spec.scenario import Scenario
+from sim.spec import Scenario
 
 SUMMARY = "summary.json"
 MANIFEST = "manifest.json"

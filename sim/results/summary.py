@@ -19,7 +19,7 @@ import pandas as pd
 
 from sim.results import metrics
 from sim.results.records import FINAL_STATES, Records, stages
-from sim.spec.scenario import Scenario
+from sim.spec import Scenario
 
 BUCKET_DAYS = 30
 """Width of a delinquency bucket (days); month ``m`` past due is DPD ``30m`` to ``30m + 29``."""

@@ -12,6 +12,13 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+CAL = "calibration.md"
+"""Where a default's published figure is described (the ``source`` of a key)."""
+P01 = dict(lo=0.0, hi=1.0)
+"""A probability's range."""
+RATE = dict(unit="per day", lo=0.0, hi=50.0)
+"""A rate's unit and range."""
+
 
 class ScenarioError(ValueError):
     """A scenario key or value is wrong; ``path`` is the dotted key path (``ladder.sms.days``)."""

@@ -21,7 +21,7 @@ import pkgutil
 from collections.abc import Iterator
 
 from sim.engine.rungs.base import Count, Rung, Stage
-from sim.spec.scenario import LADDER_EXTENSIONS
+from sim.spec import LADDER_EXTENSIONS
 
 
 def _discover() -> list[type[Rung]]:

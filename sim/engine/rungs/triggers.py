@@ -9,7 +9,7 @@ the trigger uses a run of declines) and at DPD ``day`` (only when it uses the da
 * ``either`` - whichever comes first; ``both`` - once both hold; ``never`` - off.
 
 A new trigger is a subclass here plus its name in the ``choices`` of
-``ladder.emergency_contact.trigger`` (``sim/spec/scenario.py``).
+``ladder.emergency_contact.trigger`` (``sim/spec/ladder.py``).
 """
 
 from __future__ import annotations

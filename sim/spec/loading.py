@@ -1,0 +1,218 @@
+"""Loading and validating scenarios: TOML files, dicts, dotted-path overrides.
+
+Every value is checked against its declaration (:func:`sim.spec.params.param`): a bad key or
+value raises :class:`~sim.spec.params.ScenarioError` naming its key path and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sim.spec.params import Meta, ScenarioError
+from sim.spec.population import RELATIONSHIP_DEFAULTS, SEGMENT_DEFAULTS, Relationship, Segment
+from sim.spec.scenario import Scenario
+
+_NAMED_DEFAULTS: dict[type, dict[str, dict[str, Any]]] = {
+    Segment: SEGMENT_DEFAULTS,
+    Relationship: RELATIONSHIP_DEFAULTS,
+}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _check_scalar(value: Any, hint: Any, meta: Meta, path: str) -> Any:
+    """Convert and range-check one scalar against its declared type and :class:`Meta`."""
+    allowed = meta.allowed()
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ScenarioError(path, f"expected true or false, got {value!r}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ScenarioError(path, f"expected a string, got {value!r}")
+        if meta.choices and value not in meta.choices:
+            raise ScenarioError(path, f"{value!r} is not allowed; allowed: {allowed}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ScenarioError(path, f"expected a whole number ({allowed}), got {value!r}")
+    elif hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ScenarioError(path, f"expected a number ({allowed}), got {value!r}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ScenarioError(path, f"expected a finite number ({allowed}), got {value!r}")
+    if (meta.lo is not None and value < meta.lo) or (meta.hi is not None and value > meta.hi):
+        raise ScenarioError(path, f"{value!r} is out of range; allowed: {allowed}")
+    return value
+
+
+def _check_value(value: Any, hint: Any, meta: Meta, path: str) -> Any:
+    if typing.get_origin(hint) is tuple:
+        (item,) = {a for a in typing.get_args(hint) if a is not Ellipsis}
+        if not isinstance(value, list | tuple):
+            raise ScenarioError(path, f"expected a list of numbers, got {value!r}")
+        if meta.length and not meta.length[0] <= len(value) <= meta.length[1]:
+            lo, hi = meta.length
+            size = f"exactly {lo}" if lo == hi else f"{lo} to {hi}"
+            raise ScenarioError(path, f"expected {size} values, got {len(value)}")
+        return tuple(_check_scalar(v, item, meta, f"{path}[{i}]") for i, v in enumerate(value))
+    return _check_scalar(value, hint, meta, path)
+
+
+def _build(cls: type, data: Any, path: str, base: Any = None) -> Any:
+    """Build spec dataclass ``cls`` from ``data`` layered over ``base`` (an instance or None)."""
+    if not isinstance(data, dict):
+        raise ScenarioError(path, f"expected a table of keys, got {data!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    keys = {n for n, f in fields.items() if "extensions" not in f.metadata}
+    for f in fields.values():
+        keys |= set(f.metadata.get("extensions", ()))
+    unknown = sorted(set(data) - keys)
+    if unknown:
+        where = _join(path, unknown[0])
+        raise ScenarioError(where, f"unknown key; allowed keys here: {', '.join(sorted(keys))}")
+    hints = _hints(cls)
+    base = base if base is not None else cls()
+    kwargs: dict[str, Any] = {}
+    for name, f in fields.items():
+        current = getattr(base, name)
+        sub = _join(path, name)
+        if "extensions" in f.metadata:
+            kwargs[name] = _build_extensions(f.metadata["extensions"], data, path, current)
+        elif name not in data:
+            kwargs[name] = current
+        elif f.metadata.get("section"):
+            kwargs[name] = _build(hints[name], data[name], sub, current)
+        elif f.metadata.get("mapping"):
+            kwargs[name] = _build_mapping(hints[name], data[name], sub, current)
+        else:
+            kwargs[name] = _check_value(data[name], hints[name], f.metadata["spec"], sub)
+    return cls(**kwargs)
+
+
+def _build_extensions(
+    registry: dict[str, type], data: dict[str, Any], path: str, current: dict[str, Any]
+) -> dict[str, Any]:
+    """The registered sections (each built from its own keys in ``data``, over ``current``)."""
+    out = {}
+    for name, cls in registry.items():
+        base = current.get(name, cls())
+        out[name] = _build(cls, data[name], _join(path, name), base) if name in data else base
+    return out
+
+
+def _build_mapping(hint: Any, data: Any, path: str, current: dict[str, Any]) -> dict[str, Any]:
+    item_cls = typing.get_args(hint)[1]
+    if not isinstance(data, dict):
+        raise ScenarioError(path, f"expected a table of named entries, got {data!r}")
+    out = dict(current)
+    for name, sub in data.items():
+        if name in out:
+            base = out[name]
+        else:
+            base = item_cls(**_NAMED_DEFAULTS.get(item_cls, {}).get(name, {}))
+        out[name] = _build(item_cls, sub, _join(path, name), base)
+    return out
+
+
+def _check_consistency(s: Scenario) -> None:
+    """Rules that tie several keys together."""
+    seg = s.population.segments
+    if sum(v.weight for v in seg.values()) <= 0:
+        raise ScenarioError("population.segments", "at least one segment needs a weight > 0")
+    rel = s.population.contacts.relationships
+    if sum(v.weight for v in rel.values()) <= 0:
+        raise ScenarioError(
+            "population.contacts.relationships", "at least one relationship needs a weight > 0"
+        )
+    if sum(s.population.contacts.count_weights) <= 0:
+        raise ScenarioError("population.contacts.count_weights", "needs a weight > 0")
+    if not s.rules.call_start < s.rules.call_end:
+        raise ScenarioError(
+            "rules.call_end", f"must be later than rules.call_start ({s.rules.call_start:g})"
+        )
+    if s.behaviour.partial_min > s.behaviour.partial_max:
+        raise ScenarioError("behaviour.partial_max", "must be >= behaviour.partial_min")
+    if s.agents.shift_start + s.agents.shift_hours > 24:
+        raise ScenarioError(
+            "agents.shift_hours", "the shift must end by 24:00 (start + hours <= 24)"
+        )
+
+
+def build_scenario(data: dict[str, Any] | None = None, base: Scenario | None = None) -> Scenario:
+    """Validate ``data`` (nested dict, as parsed from TOML) over ``base`` (default: baseline)."""
+    scenario = _build(Scenario, data or {}, "", base)
+    _check_consistency(scenario)
+    return scenario
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read a scenario TOML file, apply dotted-path ``overrides`` and validate.
+
+    Raises :class:`ScenarioError` (naming the key path) for any bad key or value, and for a
+    file that is missing or not valid TOML.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError("", f"scenario file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError("", f"{path} is not valid TOML: {exc}") from None
+    for dotted, value in (overrides or {}).items():
+        set_path(data, dotted, value)
+    data.setdefault("name", path.stem)
+    return build_scenario(data)
+
+
+def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+    """``scenario`` with dotted-path ``overrides`` applied, validated again (a bad key or value
+    raises :class:`ScenarioError` naming it)."""
+    if not overrides:
+        return scenario
+    data = to_dict(scenario)
+    for dotted, value in overrides.items():
+        set_path(data, dotted, value)
+    return build_scenario(data)
+
+
+def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``data['a']['b']['c'] = value`` for ``dotted = 'a.b.c'``, creating tables."""
+    *heads, last = dotted.split(".")
+    node = data
+    for h in heads:
+        node = node.setdefault(h, {})
+        if not isinstance(node, dict):
+            raise ScenarioError(dotted, f"{h} is not a table")
+    node[last] = value
+
+
+def to_dict(obj: Any) -> Any:
+    """Plain-data view of a spec object (tuples become lists, as TOML and JSON want)."""
+    if dataclasses.is_dataclass(obj):
+        out = {}
+        for f in dataclasses.fields(obj):
+            value = to_dict(getattr(obj, f.name))
+            if "extensions" in f.metadata:  # registered sections are ordinary keys in a file
+                out.update(value)
+            else:
+                out[f.name] = value
+        return out
+    if isinstance(obj, dict):
+        return {k: to_dict(v) for k, v in obj.items()}
+    if isinstance(obj, tuple):
+        return [to_dict(v) for v in obj]
+    return obj
