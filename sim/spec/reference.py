@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sim.spec.params import Meta, ScenarioError
 from sim.spec.loading import build_scenario
+from sim.spec.params import Meta, ScenarioError
 from sim.spec.scenario import Scenario
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "scenario_reference.md"
