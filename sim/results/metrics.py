@@ -202,7 +202,7 @@ def _fixed_before_funnel() -> list[Metric]:
         ),
         Metric(
             "money.cost_per_yuan_recovered",
-            "Cost per yuan recovered",
+            "Cost / amount recovered",
             "share",
             "min",
             _ratio("money", "cost_total", "recovered"),
