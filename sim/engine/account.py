@@ -1,15 +1,18 @@
 """One borrower's state and behaviour: the debt, repayment, answering, going dark, complaining.
 
 Lifecycle: a :class:`Borrower` is created when the account becomes overdue (DPD 0) from the
-population's trait arrays; the engine (:mod:`sim.engine.core`) then asks it, at each event, what it
-does — whether it reads a message or answers a call, when it next repays, how much. It owns
-the money: balance, fees, repayments, and month-boundary snapshots for the recovery curve.
+population's trait arrays; the engine (:mod:`sim.engine.core` and the rungs) then asks it, at
+each event, what it does — whether it reads a message or answers a call, when it next repays,
+how much. It owns the money: balance, fees, repayments, and month-boundary snapshots for the
+recovery curve.
 
-Repayment is a self-exciting point process (Chehrazi & Weber 2015; see calibration.md): the
-intensity is ``base + excess``, ``excess`` jumps after contacts, escalation and repayments and
-decays at rate ``behaviour.decay`` per day; ``base`` = segment base intensity x willingness x
-ability, which change with income shocks and account measures. The next repayment time is
-sampled exactly, not by daily ticks: see :meth:`Borrower.sample_payment`.
+Repayment is a self-exciting point process (Chehrazi & Weber 2015; README, "Modelling
+notes"): the intensity is ``base + excess``; ``excess`` jumps after contacts and escalation
+(sized by the collectability left at that DPD, :meth:`Borrower.aging`) and after repayments
+(not aged: the borrower's own momentum), and decays at rate ``behaviour.decay`` per day;
+``base`` = segment base intensity x willingness x ability, which change with income shocks and
+account measures, and fades with the age of the debt. The next repayment time is sampled
+exactly, not by daily ticks: see :meth:`Borrower.sample_payment`.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ class Borrower:
         "last_contact", "consec_unanswered", "rotated", "call_day", "attempts_today",
         "unanswered_today", "connected_today", "last_call", "last_conversation", "week",
         "ec_state", "ec_queue", "lost_state", "in_plan", "plan_left", "plan_amount",
-        "n_plans", "agency", "call_tod", "pending", "msg_i", "measure_step", "lit_state",
+        "n_plans", "agency", "call_tod", "pending", "measure_step", "lit_state",
         "last_touch",
         # outcome
         "state", "resolved", "stages", "ec_day",
@@ -91,9 +94,9 @@ class Borrower:
         self.last_call = -INF
         self.last_conversation = -INF
         self.week: list[float] = []
-        self.ec_state = 0  # 0 not triggered, 1 in progress, 2 done
+        self.ec_state = 0  # rungs.emergency_contact: NOT_STARTED, CALLING, DONE
         self.ec_queue: list[list] = []
-        self.lost_state = 0  # 0 none, 1 identity check, 2 field visit, 3 done
+        self.lost_state = 0  # rungs.lost_contact: WATCHING, IDENTITY_CHECK, FIELD_VISIT, DONE
         self.in_plan = False
         self.plan_left = 0
         self.plan_amount = 0.0
@@ -101,9 +104,8 @@ class Borrower:
         self.agency = False
         self.call_tod = 0.5
         self.pending: tuple[float, int, float, float] | None = None  # booked agent call
-        self.msg_i = 0
-        self.measure_step = 0
-        self.lit_state = 0
+        self.measure_step = 0  # rungs.measures: FREEZE, CREDIT_REPORT (2: both applied)
+        self.lit_state = 0  # rungs.litigation: NOT_FILED, FILED, DONE
         self.last_touch = "none"  # channel of the latest contact, for last-touch attribution
         self.state = "open"
         self.resolved = math.nan
