@@ -9,14 +9,10 @@ import pandas as pd
 import pytest
 
 from sim.engine.rungs.layout import layout
+from sim.results.daily import daily_table, open_by_bucket
 from sim.results.records import FINAL_STATES, Records
 from sim.results.report import format_summary
-from sim.results.summary import (
-    BUCKET_COLUMNS,
-    daily_table,
-    open_by_bucket,
-    summarize,
-)
+from sim.results.summary import BUCKET_COLUMNS, summarize
 from sim.spec import build_scenario
 
 CHANNELS, STAGES = layout().channels, layout().stages

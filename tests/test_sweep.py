@@ -18,7 +18,8 @@ import pytest
 
 import sim.engine
 from sim.experiments import sweep_run
-from sim.experiments.sweep import assignments, build_sweep, design_points, load_sweep, scenario_for
+from sim.experiments.designs import assignments, design_points
+from sim.experiments.sweep import build_sweep, load_sweep, scenario_for
 from sim.experiments.sweep_run import SweepDirError, run_sweep, unit_id
 from sim.spec.params import ScenarioError
 

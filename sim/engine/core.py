@@ -31,7 +31,7 @@ from sim.engine.account import INF, Borrower
 from sim.engine.agent_pool import AgentPool
 from sim.engine.contact_rules import ContactRules
 from sim.engine.outcomes import outcome_columns
-from sim.engine.population import Traits, sample_traits
+from sim.engine.population import Traits, new_account, sample_traits, trait_rows
 from sim.engine.rungs import LADDER
 from sim.engine.rungs.base import HOOKS, Rung
 from sim.engine.rungs.layout import layout
@@ -170,13 +170,15 @@ class Model:
         chunk = 4096
         for lo in range(0, len(order), chunk):
             ids = order[lo : lo + chunk]
-            for i, row in zip(ids.tolist(), self._trait_rows(ids), strict=True):
+            for i, row in zip(ids.tolist(), trait_rows(self.traits, ids), strict=True):
                 t = row[0]
                 if t >= self.horizon:
                     return
                 if t > env.now:
                     yield env.timeout(t - env.now)
-                self._open(self._new_borrower(i, row))
+                b = new_account(i, row, self.traits, self.sc, self.streams, self._call_window)
+                self.borrowers[i] = b
+                self._open(b)
 
     def _open(self, b: Borrower) -> None:
         """Start an account now. It runs in its own time order until it must wait for the
@@ -201,46 +203,6 @@ class Model:
                 env.timeout(delay).callbacks.append(resume)
 
         env.timeout(delay).callbacks.append(resume)
-
-    def _trait_rows(self, ids: np.ndarray) -> list[tuple[Any, ...]]:
-        """Trait values of borrowers ``ids`` as plain Python tuples.
-
-        Converting a chunk of columns at once is ~20x faster than indexing numpy scalars
-        borrower by borrower.
-        """
-        tr = self.traits
-        p = tr.probs
-        cols = [
-            tr.entered_day, tr.segment, tr.principal, p["willingness"], p["ability"],
-            p["sms_read"], p["robot_answer"], p["agent_answer"], p["new_number_answer"],
-            tr.in_shock, tr.shock_days, tr.dark_at_entry, tr.n_contacts, tr.contact_rel,
-            tr.contact_warned, tr.contact_consent, tr.call_time,
-        ]  # fmt: skip
-        return list(zip(*(c[ids].tolist() for c in cols), strict=True))
-
-    def _new_borrower(self, i: int, row: tuple[Any, ...]) -> Borrower:
-        (entered, seg, principal, will, abil, p_sms, p_robot, p_agent, p_new, in_shock,
-         shock_days, dark, n_contacts, rel, warned, consent, call_time) = row  # fmt: skip
-        name = self.traits.segment_names[seg]
-        b = Borrower(i, name, self.sc.population.segments[name], entered, principal)
-        b.willingness, b.ability = will, abil
-        b.p_sms, b.p_robot, b.p_agent, b.p_new = p_sms, p_robot, p_agent, p_new
-        # Emergency contacts as (relationships, warned, consent) rows; the stage takes the
-        # first ``n_contacts`` of each (most accounts never get that far).
-        b.contacts = (n_contacts, rel, warned, consent)
-        stream = self.streams.stream
-        b.rs_pay, b.rs_call = stream("payment", i), stream("call", i)
-        b.rs_msg, b.rs_life = stream("message", i), stream("life", i)
-        # Most accounts never reach these rungs: their streams open on first use (late).
-        b.rs_contact = b.rs_platform = b.rs_plan = None
-        b.in_shock = in_shock
-        if in_shock:
-            b.shock_end = entered + shock_days
-        b.dark = dark
-        lo, hi = self._call_window
-        b.call_tod = lo + (hi - lo) * call_time
-        self.borrowers[i] = b
-        return b
 
     def account(self, b: Borrower) -> Iterator[float]:
         """The life of one overdue account, from DPD 0 until it is resolved or the horizon.

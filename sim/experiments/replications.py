@@ -20,7 +20,6 @@ number of workers. ``workers=1`` runs everything in this process.
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,8 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import sim
 from sim.experiments.execution import Runner, Task, default_workers
+from sim.experiments.provenance import manifest
 from sim.results import metrics, stats
 from sim.results.comparison import (
     COLUMNS,
@@ -46,7 +45,7 @@ from sim.results.comparison import (
 )
 from sim.results.metrics import check as check_metric
 from sim.results.records import Records
-from sim.results.summary import jsonable, summarize
+from sim.results.summary import summarize
 from sim.spec import Scenario, load_scenario, with_overrides
 
 Row = tuple[str, float, float, float]
@@ -287,9 +286,6 @@ def _replicate_checked(
     return _simulate_all(scenarios, reps, precision, max_reps, n_workers, progress)
 
 
-# --------------------------------------------------------------------------- estimates
-
-
 @dataclass(frozen=True)
 class Comparison:
     """The result of :func:`compare`.
@@ -393,102 +389,9 @@ def compare(
     return Comparison(tuple(resolved), df, comparison_table(df, level=level), selection)
 
 
-# --------------------------------------------------------------------------- text
-
-
-# --------------------------------------------------------------------------- output directory
-
-
-def git_commit() -> tuple[str | None, bool | None]:
-    """(commit, dirty) of the working tree the package runs from; (None, None) outside git."""
-    here = Path(__file__).resolve().parent
-
-    def git(*args: str) -> str | None:
-        try:
-            proc = subprocess.run(
-                ["git", *args], cwd=here, capture_output=True, text=True, timeout=10
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return proc.stdout.strip() if proc.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    if commit is None:
-        return None, None
-    status = git("status", "--porcelain", "--untracked-files=no")
-    return commit, None if status is None else bool(status)
-
-
-def manifest(
-    kind: str,
-    scenarios: Sequence[Scenario],
-    paths: Sequence[str | Path | None],
-    replications: pd.DataFrame,
-    *,
-    reps: int | str,
-    precision: float = DEFAULT_PRECISION,
-    max_reps: int = DEFAULT_MAX_REPS,
-    workers: int | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    selection: stats.Selection | None = None,
-) -> dict[str, Any]:
-    """The provenance written as ``manifest.json``: what was run and how to rerun it.
-
-    ``kind`` is "compare" or "replications"; ``paths`` are the scenario files (or None), one
-    per scenario; the root seed is the scenarios' (they share it).
-
-    No timestamps or host names, so the same inputs give the same manifest (but for
-    ``workers`` and ``git``, which are recorded without affecting results).
-    """
-    n = int(replications["replication"].nunique())
-    commit, dirty = git_commit()
-    doc: dict[str, Any] = {
-        "kind": kind,
-        "package": "overdue",
-        "package_version": sim.__version__,
-        "git_commit": commit,
-        "git_dirty": dirty,
-        "root_seed": scenarios[0].seed,
-        "replications": n,
-        "reps_requested": reps,
-        "precision": precision if reps == "auto" else None,
-        "max_reps": max_reps if reps == "auto" else None,
-        "workers": workers,
-        "confidence_level": stats.LEVEL,
-        "spawn_keys": [[r] for r in range(n)],
-        "spawn_key_note": (
-            "replication r of every scenario uses SeedSequence(root_seed, spawn_key=(r,)); "
-            "inside it: population traits (r, 0, crc32(trait)), model-level streams "
-            "(r, 1, crc32(name)), borrower blocks (r, 2, purpose, block), per-borrower "
-            "overflow (r, 3, purpose, borrower)"
-        ),
-        "overrides": dict(overrides or {}),
-        "scenarios": [
-            {
-                "name": s.name,
-                "role": "champion" if i == 0 else "challenger",
-                "path": None if p is None else str(p),
-                "scenario": s.to_dict(),
-            }
-            for i, (s, p) in enumerate(zip(scenarios, paths, strict=True))
-        ],
-        "metrics": metrics.names(),
-    }
-    if selection is not None:
-        doc["selection"] = {
-            "metric": selection.metric,
-            "direction": selection.direction,
-            "procedure": stats.PROCEDURE,
-            "level": selection.level,
-            "best": selection.best,
-            "candidates": selection.candidates,
-            "mcb_intervals": {k: list(v) for k, v in selection.intervals.items()},
-            "statement": selection.statement(),
-        }
-    return jsonable(doc)
-
-
 __all__ = [
+    "git_commit",
+    "manifest",
     "COLUMNS",
     "REPLICATIONS_FILE",
     "Comparison",

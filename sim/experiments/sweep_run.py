@@ -38,9 +38,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import sim
+from sim.experiments.designs import assignments, design_points
 from sim.experiments.execution import Task, run_units
-from sim.experiments.replications import git_commit, headline_rows
-from sim.experiments.sweep import Sweep, assignments, design_points, scenario_for
+from sim.experiments.provenance import git_commit
+from sim.experiments.replications import headline_rows
+from sim.experiments.sweep import Sweep, scenario_for
 from sim.results import metrics as registry
 from sim.results.summary import jsonable, summarize
 from sim.spec import Scenario, to_dict

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 import sim
 from sim.results import summary as metrics
+from sim.results.daily import daily_table
 from sim.results.records import Records
 from sim.spec import Scenario
 
@@ -130,7 +131,7 @@ def _write_contents(
     tmp: Path, records: Records, summary: dict[str, Any], scenario: Scenario, seed: int
 ) -> None:
     write_parquet(records.outcomes, tmp / "outcomes.parquet")
-    write_parquet(metrics.daily_table(records), tmp / "daily.parquet")
+    write_parquet(daily_table(records), tmp / "daily.parquet")
     write_parquet(records.monthly, tmp / "monthly.parquet")
     if records.events is not None:
         write_parquet(records.events, tmp / "events.parquet")

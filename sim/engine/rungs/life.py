@@ -16,6 +16,8 @@ from sim.engine.rungs.base import Rung
 
 
 class Life(Rung):
+    """Income shocks ending, the phone going dark and back, calls to customer service."""
+
     order = 120
     name = "life"
     agenda = ("shock", "dark", "back", "service")

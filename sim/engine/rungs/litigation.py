@@ -16,6 +16,8 @@ NOT_FILED, FILED, DONE = 0, 1, 2
 
 
 class Litigation(Rung):
+    """Filing a suit against a large enough debt, then enforcing the judgment."""
+
     order = 100
     name = "litigation"
     section = "lost_contact"

@@ -20,6 +20,8 @@ under way, procedure over."""
 
 
 class LostContact(Rung):
+    """Identity check, then field visit, once the borrower has not been reached for long."""
+
     order = 90
     name = section = "lost_contact"
     agenda = ("lost",)

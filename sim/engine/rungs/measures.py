@@ -19,6 +19,8 @@ FREEZE, CREDIT_REPORT = 0, 1
 
 
 class Measures(Rung):
+    """The freeze (with the limit cut) and the credit report, on their days past due."""
+
     order = 80
     name = section = "measures"
     agenda = ("measure",)

@@ -17,6 +17,8 @@ from sim.engine.rungs.base import Count, Rung
 
 
 class Plans(Rung):
+    """Grants plans on request (:meth:`grant`) and collects their instalments."""
+
     order = 130
     name = section = "plans"
     agenda = ("plan",)

@@ -51,6 +51,8 @@ class Never(Trigger):
 
 
 class Declines(Trigger):
+    """Seed 000: N consecutive unanswered calls and no contact for D days."""
+
     name = "declines"
     uses_declines = True
 
@@ -59,6 +61,8 @@ class Declines(Trigger):
 
 
 class Day(Trigger):
+    """Seed 002: on day X past due."""
+
     name = "day"
     uses_day = True
 
@@ -67,6 +71,8 @@ class Day(Trigger):
 
 
 class Either(Trigger):
+    """Whichever of the declines and the day comes first."""
+
     name = "either"
     uses_declines = uses_day = True
 
@@ -75,6 +81,8 @@ class Either(Trigger):
 
 
 class Both(Trigger):
+    """Once both the declines and the day hold."""
+
     name = "both"
     uses_declines = uses_day = True
 

@@ -10,6 +10,8 @@ from sim.engine.rungs.base import Rung, Stage
 
 
 class WriteOff(Rung):
+    """Closes an account still open on the write-off day."""
+
     order = 110
     name = "write_off"
     agenda = ("writeoff",)
