@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sim.experiments.execution import Runner, Task, default_workers
-from sim.experiments.provenance import manifest
+from sim.experiments.provenance import git_commit, manifest
 from sim.results import metrics, stats
 from sim.results.comparison import (
     COLUMNS,
