@@ -155,3 +155,12 @@ def test_every_trigger_the_scenario_allows_is_a_strategy_and_no_other() -> None:
     field = EmergencyContactSection.__dataclass_fields__["trigger"]
     assert set(TRIGGERS) == set(field.metadata["spec"].choices)
     assert EmergencyContact.name == "emergency_contact"
+
+
+def test_a_day_listed_twice_sends_two_messages() -> None:
+    """As before the rungs became objects: every listed day is a message, duplicates too."""
+    sc = scenario({"ladder.sms.enabled": True, "ladder.sms.days": [1.0, 1.0, 2.0]}, days=5)
+    rec = run(sc)
+    assert (rec.outcomes["n_sms"] == 3).all()
+    sent = events_of(rec, 0, kind="message", channel="sms")
+    np.testing.assert_allclose(sent["dpd"], [1 + 10 / 24, 1 + 10 / 24, 2 + 10 / 24])

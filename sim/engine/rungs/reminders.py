@@ -48,13 +48,22 @@ class Reminder(Rung):
         return {self.agenda[0]: self.send_days[0]} if self.send_days else {}
 
     def on_due(self, b: Borrower, t: float, due: list[float]) -> None:
-        """Send the message due now, and schedule the next one."""
-        nxt = INF
+        """Send the message due now (as many as are listed for this instant), and schedule
+        the next one."""
+        nxt, now = INF, 0
         for d in self.send_days:  # a handful at most; t is exactly one of entered + d
-            if b.entered + d > t:
-                nxt = b.entered + d
+            at = b.entered + d
+            if at > t:
+                nxt = at
                 break
+            if at == t:
+                now += 1
         due[self.slot] = nxt
+        for _ in range(now or 1):
+            self.send(b, t, due)
+
+    def send(self, b: Borrower, t: float, due: list[float]) -> None:
+        """One message: costed, counted, staged, and read or not."""
         m, cfg = self.model, self.cfg
         m.cost(b, self.channel, cfg.cost)
         self.count(b)
