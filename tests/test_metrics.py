@@ -104,6 +104,9 @@ def _daily(days: int, agents: bool = True) -> pd.DataFrame:
     d["agent_busy_minutes"] = busy if agents else 0.0
     d["agent_utilisation"] = np.divide(busy, cap, out=np.zeros(n), where=cap > 0)
     d["agent_calls"] = calls if agents else 0.0
+    served = np.zeros(n)
+    served[0], served[2] = 6.0, 2.0  # answered calls served, fewer than the dial attempts
+    d["agent_calls_served"] = served if agents else 0.0
     d["agent_wait_minutes"] = wait if agents else NAN
     d.loc[2, "agent_backlog"] = 7.0 if agents else 0.0
     d.loc[2, "agent_calls_delayed"] = 12.0 if agents else 0.0
@@ -323,7 +326,8 @@ def test_agents(summary):
     assert a["head_count"] == 2
     assert a["utilisation"] == pytest.approx((480 + 864) / (960 * 180))  # day 6 has no shift
     assert a["peak_day_utilisation"] == pytest.approx(0.9)
-    assert a["mean_wait_minutes"] == pytest.approx((10 * 2 + 30 * 6) / 40)
+    # weighted by the calls served each day, not by dial attempts
+    assert a["mean_wait_minutes"] == pytest.approx((6 * 2 + 2 * 6) / 8)
     assert a["max_backlog"] == 7
     assert a["calls_delayed"] == 12
 
@@ -412,7 +416,7 @@ def test_format_summary(summary):
     assert any(line.split() == ["total", "293.50"] for line in lines)
     assert "2 complaints (400.00 per 1,000)" in text
     assert "calls outside hours 0" in text
-    assert "mean wait 5.0 min" in text and "peak day 90.0%" in text
+    assert "mean wait 3.0 min" in text and "peak day 90.0%" in text
 
 
 def test_format_summary_uses_only_the_dict(summary):

@@ -138,7 +138,8 @@ class AgentPool:
         self._started.append(started)
 
     def daily(self) -> dict[str, np.ndarray]:
-        """Per-day capacity, busy minutes, utilisation, delayed calls, mean wait and backlog."""
+        """Per-day capacity, busy minutes, utilisation, delayed calls, mean wait, backlog and
+        calls served (each by the day the call was answered)."""
         n = self.days + 1
         cap = self.capacity_by_day
         busy = np.minimum(np.asarray(self._busy_by_day), cap)
@@ -165,4 +166,5 @@ class AgentPool:
             "agent_calls_delayed": delayed,
             "agent_wait_minutes": wait,
             "agent_backlog": backlog,
+            "agent_calls_served": n_calls.astype(float),
         }

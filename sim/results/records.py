@@ -29,7 +29,8 @@ Tables (the run-directory contract; later code may add columns, never remove the
     contact_calls, agent_capacity_minutes, agent_busy_minutes, agent_utilisation,
     agent_calls_delayed (calls that waited for a later slot), agent_wait_minutes (mean wait of
     that day's agent calls), agent_backlog (calls requested by the end of the day and still
-    waiting for an agent then).
+    waiting for an agent then), agent_calls_served (answered calls served, by the day they
+    were answered).
 
 ``events`` (only with tracing) — one row per thing that happened:
     time (days), borrower_id, dpd, kind (see :data:`EVENT_KINDS`), channel, detail, amount,

@@ -250,7 +250,10 @@ def _agents(records: Records) -> dict[str, Any]:
         return daily[name].to_numpy(dtype=float) if name in daily else np.zeros(len(daily))
 
     cap, busy = col("agent_capacity_minutes"), col("agent_busy_minutes")
-    calls, wait = col("agent_calls"), np.nan_to_num(col("agent_wait_minutes"))
+    # The daily mean wait is over the calls served that day, so the run's mean weights each
+    # day by its served calls (a run directory from before that column: by dial attempts).
+    served = "agent_calls_served" if "agent_calls_served" in daily else "agent_calls"
+    calls, wait = col(served), np.nan_to_num(col("agent_wait_minutes"))
     working = cap > 0
     backlog = col("agent_backlog")
     return {
