@@ -246,3 +246,25 @@ def test_simulation_reports_the_head_count() -> None:
     assert rec.meta["agents"] == head_count(sc) == 3
     daily = rec.daily
     assert daily["agent_capacity_minutes"].iloc[0] == pytest.approx(3 * 14 * 60)
+
+
+def test_the_runs_mean_wait_is_the_mean_over_the_calls_served() -> None:
+    """Regression: the summary weighted each day's mean wait by the day's dial attempts; the
+    mean over served calls (from the pool's own record of each call) is what it must be."""
+    from pathlib import Path
+
+    from sim.engine.core import Model
+    from sim.results.summary import summarize
+    from sim.spec import load_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    sc = load_scenario(
+        root / "scenarios" / "baseline.toml",
+        {"population.borrowers": 3000, "agents.per_10k_borrowers": 4.0, "days": 60.0},
+    )
+    m = Model(sc, 3)
+    rec = m.run()
+    waits = (np.asarray(m.pool._started) - np.asarray(m.pool._requested)) * 1440.0
+    assert len(waits) > 500 and waits.mean() > 1.0  # calls did wait
+    assert summarize(rec, sc)["agents"]["mean_wait_minutes"] == pytest.approx(waits.mean())
+    assert rec.daily["agent_calls_served"].sum() == len(waits)
