@@ -1,12 +1,12 @@
 """The human-agent pool: limited capacity, shifts, and a queue measured but not simulated.
 
 Capacity is a ledger of time slots (``agents.slot_minutes`` long). Agents take answered
-calls (the dialer rings; see :meth:`sim.engine.core.Model._on_agent`). A call books its talk time
-in the first slot, at or after the moment it is answered, that still has agent-minutes left;
-inside a slot the agents on shift work through the booked minutes in parallel, so a call
-starts when the work booked ahead of it is done (a fluid first-come-first-served queue). A
-call that finds its slot full rolls to the next slot with capacity; calls that roll past the
-end of a day are the backlog.
+calls (the dialer rings; see :class:`sim.engine.rungs.agent_calls.AgentCalls`). A call books
+its talk time in the first slot, at or after the moment it is answered, that still has
+agent-minutes left; inside a slot the agents on shift work through the booked minutes in
+parallel, so a call starts when the work booked ahead of it is done (a fluid first-come-
+first-served queue). A call that finds its slot full rolls to the next slot with capacity;
+calls that roll past the end of a day are the backlog.
 
 Why a ledger and not a SimPy ``Resource``: a resource costs a request, a grant and a release
 event per call, and agent calls are the bulk of all events. The issue's prototypes measured
