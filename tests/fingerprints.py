@@ -24,7 +24,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "fingerprints.json"
-SCENARIOS = ("baseline", "day14", "no_emergency_contact", "regulated")
+SCENARIOS = ("baseline", "day14", "no_emergency_contact", "regulated", "inflow")
 BORROWERS = 2000
 SEED = 7
 
