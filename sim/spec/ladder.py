@@ -220,7 +220,12 @@ class Agency:
 
     enabled: bool = param(True, doc="switch the rung on or off", source="seed 001")
     day: float = param(
-        90.0, unit="DPD", lo=0, hi=3650, doc="day of hand-off", source="domain.md §5: day 60 vs 90"
+        90.0,
+        unit="DPD",
+        lo=0,
+        hi=3650,
+        doc="day of hand-off",
+        source="domain.md: a policy worth comparing, day 60 vs 90",
     )
     commission: float = param(0.3, **P01, doc="share of amounts recovered after hand-off")
     calls_per_week: float = param(2.0, lo=0, hi=100, doc="agency call attempts per week")
@@ -253,7 +258,7 @@ section name -> spec dataclass. Empty unless such a rung is registered."""
 
 @dataclass(frozen=True)
 class Ladder:
-    """The platform's escalation ladder (domain.md §2); every rung can be switched off."""
+    """The platform's escalation ladder (docs/domain.md); every rung can be switched off."""
 
     sms: Reminder = section(Reminder, "SMS reminders")
     push: Reminder = section(

@@ -12,8 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-CAL = "calibration.md"
-"""Where a default's published figure is described (the ``source`` of a key)."""
+CAL = "sources.md"
+"""Where a default's published figure is described: ``docs/sources.md``."""
 P01 = dict(lo=0.0, hi=1.0)
 """A probability's range."""
 RATE = dict(unit="per day", lo=0.0, hi=50.0)

@@ -275,10 +275,12 @@ line naming the dotted key path and exits with code 2, for example
 ## Calibration targets
 
 The segment weights and levels are tuned together towards published figures
-(`shared/calibration.md`): about 86% of principal overdue at DPD 0 repaid within 30 days (Qifu
+([sources.md](sources.md)): about 86% of principal overdue at DPD 0 repaid within 30 days (Qifu
 Technology, Q2 2024) and 40-60% of early-stage delinquent accounts curing with no intervention
 (McKinsey, via vendors); seed 002 adds that debt more than three months overdue is recovered in
 fewer than 10% of cases; the shrinking-dollar surveys give the exponential shape of that decline
 (`behaviour.aging_half_life_days`). The README's "Calibration" section lists what the baseline
 reproduces, measured, and `tests/test_calibration.py` keeps it so. The `source` column names
-the figure behind each default; "modelling choice" means no published figure was used."""
+the figure behind each default (`sources.md`: [sources.md](sources.md); "seed 000/001/002": the
+case articles summarised in [domain.md](domain.md)); "modelling choice" means no published
+figure was used."""
