@@ -16,6 +16,7 @@ metrics, are read from the rungs' declarations (or from a summary) when first ne
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -255,7 +256,12 @@ def ladder_stages() -> tuple[str, ...]:
 def metrics(stages: Sequence[str] | None = None) -> tuple[Metric, ...]:
     """Every headline metric, in report order: the funnel (one per stage of ``stages``,
     default the ladder's), then the rest."""
-    stages = ladder_stages() if stages is None else stages
+    return _metrics(tuple(ladder_stages() if stages is None else stages))
+
+
+@functools.lru_cache(maxsize=16)
+def _metrics(stages: tuple[str, ...]) -> tuple[Metric, ...]:
+    """The metrics for one list of stages, built once (charts and checks ask often)."""
     return (*(_funnel(s) for s in stages), *_fixed_before_funnel())
 
 
