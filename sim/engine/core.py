@@ -56,7 +56,6 @@ class Model:
         seed: int | None = None,
         replication: int = 0,
         trace: bool = False,
-        rungs: list[type[Rung]] | None = None,
     ) -> None:
         self.sc = scenario
         self.seed = scenario.seed if seed is None else seed
@@ -76,7 +75,7 @@ class Model:
         self._next_report = 0
 
         # The ladder: what each rung declares, collected in ladder order.
-        classes = list(LADDER if rungs is None else rungs)
+        classes = list(LADDER)  # a snapshot: registering a rung later changes no model
         lay = layout(classes)
         self.agenda, self.stages, self.counts = lay.agenda, lay.stages, lay.counts
         self.entry = {name: i for i, name in enumerate(self.agenda)}
