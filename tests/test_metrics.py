@@ -423,3 +423,17 @@ def test_format_summary_uses_only_the_dict(summary):
     changed = json.loads(json.dumps(summary))
     changed["emergency_contact"]["count"] = 12345
     assert "Emergency contact: 12,345 borrowers" in format_summary(changed)
+
+
+def test_headline_figures_worked_by_hand(summary):
+    """The registry's headline on the five hand-made borrowers, worked out by hand."""
+    h = summary["headline"]
+    # followed 30 days: b1-b4 (b5 enters day 170). Repaid within 30 days: b1 all (1,010; no
+    # month-1 row), b2 600 (its month-1 paid_before), b3 and b4 nothing; principal 7,000.
+    assert h["money.collection_rate_30d"] == pytest.approx(1610 / 7000)
+    assert h["roll_rate.0_29"] == pytest.approx(3 / 4)
+    assert h["roll_rate_balance.0_29"] == pytest.approx(5620 / 7060)
+    assert h["roll_rate.30_59"] == pytest.approx(2 / 3)
+    assert h["cure_rate.d30"] == pytest.approx(1 / 4)  # b1 only
+    assert h["funnel.emergency_contact"] == pytest.approx(3 / 5)
+    assert h["harm.complaints_per_1000"] == pytest.approx(400.0)
