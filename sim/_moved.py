@@ -18,7 +18,7 @@ MOVED = {
     "sim.reference": "sim.spec.reference",
     "sim.model": "sim.engine",
     "sim.borrower": "sim.engine.account",
-    "sim.agents": "sim.engine.agent_pool",
+    "sim.agents": "sim.engine.agent_team",
     "sim.streams": "sim.engine.streams",
     "sim.population": "sim.engine.population",
     "sim.records": "sim.results.records",

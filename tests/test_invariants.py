@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from sim.engine.core import simulate
 from sim.engine.rungs.layout import layout
-from sim.results.records import FINAL_STATES
+from sim.results.records import FINAL_STATES, Records
 from sim.spec import Scenario
 
 STAGES, TOUCHES = layout().stages, layout().touches
@@ -142,7 +142,6 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             lad + "agent.end_day": agent_start + draw(st.floats(0.0, 150.0)),
             lad + "agent.every_days": draw(st.lists(st.floats(0.1, 7.0), min_size=1, max_size=4)),
             lad + "agent.dead_number_days": draw(st.floats(0.1, 14.0)),
-            lad + "agent.talk_minutes": draw(st.floats(0.5, 30.0)),
             lad + "agent.ring_minutes": draw(st.floats(0.0, 3.0)),
             lad + "agent.effect": draw(st.floats(0.0, 3.0)),
             lad + "agent.plan_offer": draw(BOOL),
@@ -216,11 +215,13 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     )
     # contact rules and agents
     start = draw(st.floats(0.0, 14.0))
-    shift_start = draw(st.floats(0.0, 16.0))
+    end = draw(st.floats(start + 1.0, 24.0))
+    shift_start = draw(st.floats(0.0, min(end - 0.5, 22.0)))  # the shift meets the hours
+    shift_hours = draw(st.floats(max(1.0, start + 0.5 - shift_start), 24.0 - shift_start))
     d.update(
         {
             "rules.call_start": start,
-            "rules.call_end": draw(st.floats(start + 1.0, 24.0)),
+            "rules.call_end": end,
             "rules.max_attempts_per_day": draw(st.sampled_from([0, 1, 2, 3, 6])),
             "rules.max_unanswered_per_day": draw(st.sampled_from([0, 1, 3, 6])),
             "rules.max_connected_per_day": draw(st.sampled_from([0, 1, 3])),
@@ -231,9 +232,21 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             "rules.quiet_days_after_conversation": draw(st.sampled_from([0.0, 1.0, 7.0])),
             "agents.per_10k_borrowers": draw(st.sampled_from([0.0, 5.0, 50.0, 500.0])),
             "agents.shift_start": shift_start,
-            "agents.shift_hours": draw(st.floats(1.0, 24.0 - shift_start)),
+            "agents.shift_hours": shift_hours,
             "agents.weekend_share": draw(P),
-            "agents.slot_minutes": draw(st.sampled_from([5.0, 15.0, 30.0, 60.0])),
+            "agents.head_count": draw(st.sampled_from([0, 0, 1, 3])),
+            "agents.dialer": draw(st.sampled_from(["predictive", "progressive"])),
+            "agents.pacing_ratio": draw(st.floats(1.0, 4.0)),
+            "agents.priority": draw(
+                st.sampled_from(["oldest", "newest", "balance", "score", "fifo"])
+            ),  # fmt: skip
+            "agents.handle_distribution": draw(
+                st.sampled_from(["lognormal", "exponential", "fixed"])
+            ),
+            "agents.talk_minutes": draw(st.floats(0.5, 30.0)),
+            "agents.answer_seconds": draw(st.floats(0.0, 30.0)),
+            "agents.max_wait_seconds": draw(st.sampled_from([0.0, 2.0, 60.0])),
+            "rules.max_abandoned_share": draw(st.sampled_from([0.0, 0.03])),
             "fees.late_fee_rate": draw(st.floats(0.0, 0.1)),
             "fees.penalty_daily_rate": draw(st.floats(0.0, 0.01)),
             "fees.cap": draw(st.floats(0.0, 1.0)),
@@ -350,6 +363,8 @@ def _check(sc: Scenario, seed: int) -> None:
     after = own["time"] > own["borrower_id"].map(resolved_at).fillna(np.inf)
     assert not after.any(), own[after].head()
 
+    _check_call_centre(sc, rec)
+
     # monthly rows: one per month entered while open, money within bounds
     m = rec.monthly
     if len(m):
@@ -359,6 +374,37 @@ def _check(sc: Scenario, seed: int) -> None:
         assert (m["observed_days"] >= -1e-9).all()
         assert not m.duplicated(["borrower_id", "month"]).any()
     assert isinstance(m, pd.DataFrame)
+
+
+def _check_call_centre(sc: Scenario, rec: Records) -> None:
+    """From the trace, independently of the team and dialer: an agent takes one call at a
+    time; every agent call is dialled in calling hours and inside the team's shift; calls
+    put through and abandoned add up to the daily series."""
+    ev, daily = rec.events, rec.daily
+    talks = ev[ev["kind"] == "agent_call"].copy()
+    talks["agent"] = talks["detail"].astype(int)
+    talks["end"] = talks["time"] + talks["amount"] / 1440.0
+    for _, calls in talks.sort_values("time").groupby("agent"):
+        overlap = calls["time"].to_numpy()[1:] < calls["end"].to_numpy()[:-1] - 1e-9
+        assert not overlap.any(), calls.head()
+    assert len(talks) == daily["agent_calls_served"].sum()
+    assert (ev["kind"] == "abandoned").sum() == daily["agent_calls_abandoned"].sum()
+    assert daily["agent_calls_abandoned"].sum() == rec.outcomes["n_agent_abandoned"].sum()
+    if len(talks):
+        assert talks["agent"].max() < rec.meta["agents"]
+    dials = ev[(ev["kind"] == "call") & (ev["channel"] == "agent")]
+    tod = (dials["time"] - np.floor(dials["time"])) * 24
+    ag, r = sc.agents, sc.rules
+    opens, closes = (
+        max(ag.shift_start, r.call_start),
+        min(ag.shift_start + ag.shift_hours, r.call_end),
+    )
+    assert ((tod >= opens - 1e-6) & (tod < closes + 1e-6)).all(), dials[(tod < opens - 1e-6)]
+    if ag.dialer == "progressive" and not r.max_abandoned_share:
+        assert daily["agent_calls_abandoned"].sum() == 0
+    # a day's list: dialled + left over = due, and no more dialled than due
+    assert (daily["list_due"] == daily["list_dialled"] + daily["list_backlog"]).all()
+    assert (daily["agent_busy_minutes"] <= daily["agent_paid_minutes"] + 1e-6).all()
 
 
 @settings(

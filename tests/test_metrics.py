@@ -90,26 +90,28 @@ def _daily(days: int, agents: bool = True) -> pd.DataFrame:
     n = days + 1
     d = pd.DataFrame({"day": np.arange(n)})
     for c in ("cures", "amount_recovered", "sms", "push", "robot_calls", "agency_calls",
-              "contact_calls", "agent_calls_delayed", "agent_backlog"):  # fmt: skip
+              "contact_calls", "agent_ringing_minutes", "list_backlog"):  # fmt: skip
         d[c] = 0.0
-    cap = np.full(n, 960.0 if agents else 0.0)
+    on = 1.0 if agents else 0.0
+    cap = np.full(n, 960.0 * on)
     cap[6] = 0.0
     busy = np.zeros(n)
-    busy[0], busy[2] = 480.0, 864.0
-    calls = np.zeros(n)
-    calls[0], calls[2] = 10.0, 30.0
-    wait = np.full(n, NAN)
-    wait[0], wait[2] = 2.0, 6.0
+    busy[0], busy[2] = 480.0 * on, 864.0 * on
     d["agent_capacity_minutes"] = cap
-    d["agent_busy_minutes"] = busy if agents else 0.0
-    d["agent_utilisation"] = np.divide(busy, cap, out=np.zeros(n), where=cap > 0)
-    d["agent_calls"] = calls if agents else 0.0
-    served = np.zeros(n)
-    served[0], served[2] = 6.0, 2.0  # answered calls served, fewer than the dial attempts
-    d["agent_calls_served"] = served if agents else 0.0
-    d["agent_wait_minutes"] = wait if agents else NAN
-    d.loc[2, "agent_backlog"] = 7.0 if agents else 0.0
-    d.loc[2, "agent_calls_delayed"] = 12.0 if agents else 0.0
+    d["agent_paid_minutes"] = cap * 1.125  # 9-hour shifts, 8 of them in calling hours
+    d["agent_busy_minutes"] = busy
+    d["agent_calls"] = np.where(np.arange(n) < 3, 10.0 * on, 0.0)  # dial attempts
+    answered, served = np.zeros(n), np.zeros(n)
+    answered[0], answered[2] = 7 * on, 3 * on
+    served[0], served[2] = 6 * on, 2 * on  # one abandoned each day
+    d["agent_calls_answered"] = answered
+    d["agent_calls_served"] = served
+    d["agent_calls_abandoned"] = answered - served
+    d["agent_served_in_time"] = served - np.array([1.0 * on] + [0.0] * (n - 1))
+    d["agent_wait_seconds"] = served * 1.5
+    d["list_dialled"] = d["agent_calls"]
+    d.loc[2, "list_backlog"] = 7.0 * on
+    d["list_due"] = d["list_dialled"] + d["list_backlog"]
     return d
 
 
@@ -324,12 +326,18 @@ def test_calls_outside_hours_comes_from_meta(scenario):
 def test_agents(summary):
     a = summary["agents"]
     assert a["head_count"] == 2
-    assert a["utilisation"] == pytest.approx((480 + 864) / (960 * 180))  # day 6 has no shift
-    assert a["peak_day_utilisation"] == pytest.approx(0.9)
-    # weighted by the calls served each day, not by dial attempts
-    assert a["mean_wait_minutes"] == pytest.approx((6 * 2 + 2 * 6) / 8)
+    cap = 960.0 * HORIZON  # 181 days with a shift, less day 6
+    assert a["occupancy"] == pytest.approx((480 + 864) / cap)
+    assert a["utilisation"] == pytest.approx((480 + 864) / (cap * 1.125))
+    assert a["peak_day_occupancy"] == pytest.approx(0.9)
+    assert a["abandonment_rate"] == pytest.approx(2 / 10)
+    assert a["service_level"] == pytest.approx(7 / 10)
+    assert a["asa_seconds"] == pytest.approx(1.5)  # over the calls put through
+    assert a["days_over_abandon_cap"] == 2  # 1 of 7 and 1 of 3, both over 3%
+    assert a["list_penetration"] == pytest.approx(30 / 37)
     assert a["max_backlog"] == 7
-    assert a["calls_delayed"] == 12
+    assert a["mean_backlog"] == pytest.approx(7 / (HORIZON + 1))
+    assert a["cost"] == COSTS.get("agent", 0.0) + COSTS.get("agent_idle", 0.0)
 
 
 def test_segments(summary):
@@ -379,9 +387,9 @@ def test_empty_population_gives_none(scenario):
     assert s["money"]["recovery_rate"] is None
     assert s["money"]["cost_per_yuan_recovered"] is None
     assert s["complaints_per_1000"] is None and s["harm"]["calls_per_borrower"] is None
-    assert s["agents"]["utilisation"] is None
-    assert s["agents"]["peak_day_utilisation"] is None
-    assert s["agents"]["mean_wait_minutes"] is None
+    assert s["agents"]["utilisation"] is None and s["agents"]["occupancy"] is None
+    assert s["agents"]["peak_day_occupancy"] is None
+    assert s["agents"]["asa_seconds"] is None and s["agents"]["abandonment_rate"] is None
     assert s["segments"] == {} and s["cure_within_days_by_segment"] == {}
     text = format_summary(s)
     assert "n/a" in text
@@ -416,7 +424,8 @@ def test_format_summary(summary):
     assert any(line.split() == ["total", "293.50"] for line in lines)
     assert "2 complaints (400.00 per 1,000)" in text
     assert "calls outside hours 0" in text
-    assert "mean wait 3.0 min" in text and "peak day 90.0%" in text
+    assert "average speed of answer 1.5 s" in text and "peak day 90.0%" in text
+    assert "abandoned 2 (20.0%)" in text
 
 
 def test_format_summary_uses_only_the_dict(summary):

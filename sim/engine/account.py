@@ -46,6 +46,9 @@ class Borrower:
         "p_agent", "p_new", "contacts",
         # random streams
         "rs_pay", "rs_call", "rs_msg", "rs_life", "rs_contact", "rs_platform", "rs_plan",
+        "rs_agent",
+        # the engine's hold on the account: its agenda, its steps, the call list
+        "agenda", "steps", "hold", "listed", "dialling",
         # money
         "principal0", "principal", "fees", "fees_charged", "paid",
         "accrued_to", "late_fee_due", "fees_frozen", "next_boundary", "months",
@@ -61,7 +64,7 @@ class Borrower:
         # outcome
         "state", "resolved", "stages", "ec_day",
         "n_sms", "n_push", "n_robot", "n_agent", "n_agency", "n_answered", "n_tp_contacts",
-        "n_tp_disclosures", "n_contact_calls", "n_complaints", "cost",
+        "n_tp_disclosures", "n_contact_calls", "n_complaints", "n_abandoned", "cost",
         # state of rungs added from outside the package, created on first use
         "extra",
     )  # fmt: skip
@@ -103,7 +106,12 @@ class Borrower:
         self.n_plans = 0
         self.agency = False
         self.call_tod = 0.5
-        self.pending: tuple[float, int, float, float] | None = None  # booked agent call
+        self.pending: tuple[float, int, float, float] | None = None  # agent call to take
+        self.agenda: list[float] = []  # when each kind of step is next due (Model.account)
+        self.steps: Any = None  # the account's generator of steps (Model.account)
+        self.hold = INF  # on the call list: no step after this time until the dialer says
+        self.listed = 0  # on the call list: the number of its entry there (sim.engine.dialer)
+        self.dialling = False  # the dialer is placing this account's agent call now
         self.measure_step = 0  # rungs.measures: FREEZE, CREDIT_REPORT (2: both applied)
         self.lit_state = 0  # rungs.litigation: NOT_FILED, FILED, DONE
         self.last_touch = "none"  # channel of the latest contact, for last-touch attribution
@@ -113,7 +121,7 @@ class Borrower:
         self.ec_day = math.nan
         self.n_sms = self.n_push = self.n_robot = self.n_agent = self.n_agency = 0
         self.n_answered = self.n_tp_contacts = self.n_tp_disclosures = 0
-        self.n_contact_calls = self.n_complaints = 0
+        self.n_contact_calls = self.n_complaints = self.n_abandoned = 0
         self.cost = 0.0
         self.extra: dict[str, Any] | None = None
 

@@ -1,12 +1,12 @@
 """A team of human agents as an exact multi-server queue: shifts, one call per agent at a time,
 first come first served, and callers who hang up when kept waiting too long.
 
-This is the queue that answered agent calls meet (issue 11 wires it into the dialer; until
-then the engine books agent time with :class:`~sim.engine.agent_pool.AgentPool`). It is the
-``M/G/c+G`` model of a call centre, computed without any simulation event of its own:
+This is the queue that answered agent calls meet; the dialer (:mod:`sim.engine.dialer`)
+decides when calls are placed. It is the ``M/G/c+G`` model of a call centre, computed without
+any simulation event of its own:
 
-* Calls are offered in time order (:meth:`AgentTeam.offer`), which the engine guarantees: an
-  answered call waits for the SimPy clock before it asks for an agent.
+* Calls are offered in time order (:meth:`AgentTeam.offer`), which the dialer guarantees: it
+  runs on the SimPy clock and offers the answers of one wave at one instant.
 * Each agent serves one call at a time. A call takes the agent who is free first (FCFS): the
   earliest free time among the agents on shift, kept in a heap. Its wait is the time from the
   offer to that moment.
@@ -17,6 +17,9 @@ then the engine books agent time with :class:`~sim.engine.agent_pool.AgentPool`)
   ``k`` is below that day's head-count (all agents on weekdays, ``weekend_share`` of them at
   weekends; day 0 is a Monday). A call may not start outside its agent's shift but may run
   over the end of it.
+
+A progressive dialer instead takes a free agent first (:meth:`AgentTeam.take`) and keeps
+them through the ringing (:meth:`AgentTeam.occupy`).
 
 With Poisson offers, exponential handle times and one all-day shift it is ``M/M/c`` (Erlang C)
 and with exponential patience ``M/M/c+M`` (Erlang A); ``tests/test_agent_team.py`` checks both
@@ -61,6 +64,10 @@ class Served:
     agent: list[int] = field(default_factory=list)
     abandoned_at: list[float] = field(default_factory=list)
     abandoned_after: list[float] = field(default_factory=list)
+    held_from: list[float] = field(default_factory=list)
+    """Progressive dialing: when an agent was taken to wait through a ringing line ..."""
+    held_to: list[float] = field(default_factory=list)
+    """... and until when (the answer, or the dialer giving up on an unanswered line)."""
 
 
 class AgentTeam:
@@ -75,6 +82,8 @@ class AgentTeam:
         self.shift = shift
         self._start = shift.start_hour / 24.0
         self._length = shift.hours / 24.0
+        self._end = self._start + self._length
+        self._weekend = shift.staff(head_count, 5)  # agents on shift at weekends
         # (time the agent is free, agent): agents not yet placed on a shift are free at 0.
         self._free: list[tuple[float, int]] = [(0.0, k) for k in range(head_count)]
         self.record = record
@@ -92,6 +101,72 @@ class AgentTeam:
                 return max(t, opens)
         return math.inf
 
+    def _ready(self, now: float, limit: float) -> float | None:
+        """When the agent free first (moved past any time off shift after ``now``) can take a
+        call, if by ``limit`` (days); the heap's top is then that agent. None if nobody is
+        ready by then."""
+        free = self._free
+        while free:
+            at, agent = free[0]
+            asked = at if at > now else now
+            day = int(asked)  # fast path: on shift at ``asked`` (times are >= 0)
+            if self._start <= asked - day < self._end - _EPS and (
+                day % 7 < 5 or agent < self._weekend
+            ):
+                return asked if asked <= limit else None
+            ready = self.on_shift_from(agent, asked)
+            if ready == math.inf:  # never on shift again: out of the team
+                heapq.heappop(free)
+                continue
+            if ready > asked:  # off shift then: move the agent to their next shift
+                heapq.heapreplace(free, (ready, agent))
+                continue
+            return ready if ready <= limit else None
+        return None
+
+    def next_free(self, now: float) -> float:
+        """When an agent is next free and on shift, at or after ``now`` (days; inf: never)."""
+        ready = self._ready(now, math.inf)
+        return math.inf if ready is None else ready
+
+    def free_by(self, now: float, t: float) -> int:
+        """Agents free and on shift by ``t`` (days), seen from ``now``, not yet given a call."""
+        taken = []
+        while self._ready(now, t) is not None:
+            taken.append(heapq.heappop(self._free))
+        for item in taken:
+            heapq.heappush(self._free, item)
+        return len(taken)
+
+    def take(self, t: float) -> int | None:
+        """Take an agent free and on shift at ``t`` for a progressive dial (None: nobody).
+
+        The agent is out of the heap until :meth:`occupy` puts them back."""
+        if self._ready(t, t) is None:
+            return None
+        return heapq.heappop(self._free)[1]
+
+    def release(self, agent: int, t: float) -> None:
+        """Give back an agent taken at ``t`` who got no call."""
+        heapq.heappush(self._free, (t, agent))
+
+    def occupy(self, agent: int, held_from: float, start: float, handle_minutes: float) -> float:
+        """A taken agent waits through the ringing from ``held_from`` and, if the call is
+        answered at ``start``, handles it for ``handle_minutes`` (0: unanswered, the agent is
+        free at ``start``). Returns when the agent is free again (days)."""
+        end = start + handle_minutes / MINUTES_PER_DAY
+        heapq.heappush(self._free, (end, agent))
+        if self.record:
+            c = self.calls
+            c.held_from.append(held_from)
+            c.held_to.append(start)
+            if handle_minutes > 0:
+                c.offered.append(start)
+                c.started.append(start)
+                c.ended.append(end)
+                c.agent.append(agent)
+        return end
+
     def offer(self, t: float, handle_minutes: float, patience_minutes: float = math.inf):
         """A call answered at ``t`` (days; offers come in time order) asks for an agent.
 
@@ -100,33 +175,19 @@ class AgentTeam:
         hangs up: abandoned) or no agent ever works.
         """
         self.offers += 1
-        free = self._free
-        while free:
-            at, agent = free[0]
-            ready = self.on_shift_from(agent, max(at, t))
-            if ready == math.inf:  # never on shift again: out of the team
-                heapq.heappop(free)
-                continue
-            if ready > max(at, t):  # off shift then: move the agent to their next shift
-                heapq.heapreplace(free, (ready, agent))
-                continue
-            start = ready
-            wait = (start - t) * MINUTES_PER_DAY
-            if wait > patience_minutes:
-                if self.record:
-                    self.calls.abandoned_at.append(t)
-                    self.calls.abandoned_after.append(patience_minutes)
-                return None
-            end = start + handle_minutes / MINUTES_PER_DAY
-            heapq.heapreplace(free, (end, agent))
+        start = self._ready(t, math.inf)
+        if start is None or (start - t) * MINUTES_PER_DAY > patience_minutes:
             if self.record:
-                c = self.calls
-                c.offered.append(t)
-                c.started.append(start)
-                c.ended.append(end)
-                c.agent.append(agent)
-            return start, agent
+                self.calls.abandoned_at.append(t)
+                self.calls.abandoned_after.append(patience_minutes)
+            return None
+        agent = self._free[0][1]
+        end = start + handle_minutes / MINUTES_PER_DAY
+        heapq.heapreplace(self._free, (end, agent))
         if self.record:
-            self.calls.abandoned_at.append(t)
-            self.calls.abandoned_after.append(patience_minutes)
-        return None
+            c = self.calls
+            c.offered.append(t)
+            c.started.append(start)
+            c.ended.append(end)
+            c.agent.append(agent)
+        return start, agent

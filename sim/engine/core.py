@@ -4,12 +4,13 @@ Each overdue account (:meth:`Model.account`) acts only when something happens to
 ticks daily. It keeps an agenda: for each kind of step, the time it is next due. The loop
 takes the earliest and hands the account to the handler of the rung that owns that step
 (:mod:`sim.engine.rungs`), which acts and re-schedules what it affects. Steps that touch only
-the account run in its own time order; an answered agent call, which needs the shared
-:class:`~sim.engine.agent_pool.AgentPool`, first waits for the SimPy clock: a timeout in
-SimPy's event queue wakes it (see :meth:`Model.account` for why this changes no result).
-Arrivals are a SimPy process.
+the account run in its own time order, ahead of the clock; an account due an agent call
+joins the call list and parks until the dialer (:mod:`sim.engine.dialer`), which runs on the
+SimPy clock, resumes it (see :meth:`Model.account` for why this changes no result).
+Arrivals and the dialer are the only things in SimPy's event queue.
 
-What the rungs share lives here: the clock, the agent pool, the contact rules, the recorder,
+What the rungs share lives here: the clock, the agent team and its dialer, the contact
+rules, the recorder,
 and the account services every rung uses (stages, costs, the repayment intensity, payments,
 resolution, complaints). Use :func:`simulate`; it returns
 :class:`~sim.results.records.Records`. The engine never prints or writes files.
@@ -28,8 +29,9 @@ import simpy
 
 import sim
 from sim.engine.account import INF, Borrower
-from sim.engine.agent_pool import AgentPool
+from sim.engine.agent_team import AgentTeam, Shift
 from sim.engine.contact_rules import ContactRules
+from sim.engine.dialer import Dialer
 from sim.engine.outcomes import outcome_columns
 from sim.engine.population import Traits, new_account, sample_traits, trait_rows
 from sim.engine.rungs import LADDER
@@ -43,7 +45,12 @@ MAX_STEPS_WITHOUT_WAITING = 1_000_000
 """Guard against an engine bug: a step that re-schedules itself at the same instant would
 loop for ever. A real account takes a few hundred steps over a year (one check per step is
 cheaper than tracking repeats of the same instant)."""
-_LATE_STREAMS = {"contact": "rs_contact", "platform": "rs_platform", "plan": "rs_plan"}
+_LATE_STREAMS = {
+    "contact": "rs_contact",
+    "platform": "rs_platform",
+    "plan": "rs_plan",
+    "agent": "rs_agent",
+}
 """Random streams opened on first use (:meth:`Model.late`), and the attribute of each."""
 
 
@@ -81,8 +88,18 @@ class Model:
         self.entry = {name: i for i, name in enumerate(self.agenda)}
         self.stage_bit = {name: 1 << i for i, name in enumerate(self.stages)}
         self.rec = Recorder(self.days, trace, lay.daily, lay.channels, lay.touches)
-        self.pool = AgentPool(scenario, self.days)
         self.rules = ContactRules(scenario.rules)
+        ag, rules = scenario.agents, scenario.rules
+        # Agents call inside their shift and the calling hours: the team works that window
+        # (and is paid for the whole shift, :meth:`_records`).
+        opens = max(ag.shift_start, rules.call_start)
+        closes = min(ag.shift_start + ag.shift_hours, rules.call_end)
+        agents = head_count(scenario) if scenario.ladder.agent.enabled else 0
+        self.team = AgentTeam(agents, Shift(opens, closes - opens, ag.weekend_share))
+        waiting = [e for cls in classes if cls.waits_for_agent for e in cls.agenda[:1]]
+        self._agent_entry = self.entry[waiting[0]] if waiting else -1
+        """The entry the dialer drives (agent calls; -1: none)."""
+        self.dialer = Dialer(self, self.team, self._agent_entry)
 
         self.rungs: dict[str, Rung] = {cls.name: cls(self) for cls in classes}
         self.hooks: dict[str, list[Callable[..., None]]] = {
@@ -105,22 +122,15 @@ class Model:
         ]
         """(entry, DPD) of the steps every account has on a fixed day past due."""
         self.starts = [r.start for r in self.rungs.values() if type(r).start is not Rung.start]
-        waiting = [e for r in self.rungs.values() if r.waits_for_agent for e in r.agenda[:1]]
-        self._agent_entry = self.entry[waiting[0]] if waiting else -1
-        """The entry whose answered calls wait for the clock (agent calls; -1: none)."""
         self.pay = self.entry["pay"]
         self._on_reached = self.hooks["on_reached"]
         self._on_payment = self.hooks["on_payment"]
         self._on_close = self.hooks["on_close"]
         self._write_off = self.rungs["write_off"]
         self._blank_agenda = [INF] * len(self.agenda)
-        ag, rules = scenario.agents, scenario.rules
-        # Agents call inside their shift and the calling hours; each account gets a fixed
-        # preferred clock time there (drawn once), which spreads the load over the day.
-        self._call_window = (
-            max(ag.shift_start, rules.call_start) / 24.0,
-            min(ag.shift_start + ag.shift_hours, rules.call_end) / 24.0,
-        )
+        # Agency calls come at a preferred clock time of each account (drawn once) inside
+        # the agents' hours, which spreads their load over the day.
+        self._call_window = (opens / 24.0, closes / 24.0)
         daily_counters = self.rec.daily  # engine counters by day, looked up once
         self._cures_by_day = daily_counters["cures"]
         self._recovered_by_day = daily_counters["amount_recovered"]
@@ -151,6 +161,11 @@ class Model:
         gc.disable()
         try:
             self.env.run(until=self.horizon)
+            for b in self.borrowers:  # accounts still on the call list live to the horizon
+                if b is not None and b.state == "open" and b.hold < INF:
+                    b.listed = 0
+                    b.hold = INF
+                    self.resume(b)
             for b in self.borrowers:
                 if b is not None and b.state == "open":
                     self._close_at_horizon(b)
@@ -180,57 +195,51 @@ class Model:
                 self._open(b)
 
     def _open(self, b: Borrower) -> None:
-        """Start an account now. It runs in its own time order until it must wait for the
-        clock (an answered agent call); only then does it enter the event queue, so most
-        accounts, which never reach an agent, cost the event queue nothing."""
-        steps = self.account(b)
-        delay = next(steps, None)
-        if delay is not None:
-            self._sleep(steps, delay)
+        """Start an account now. It runs in its own time order until it joins the call list
+        (or is done); only the dialer resumes it then, so accounts cost the event queue
+        nothing."""
+        b.steps = self.account(b)
+        self.resume(b)
 
-    def _sleep(self, steps: Iterator[float], delay: float) -> None:
-        """Run ``steps`` on after ``delay`` days, and after each delay it yields in turn.
+    def resume(self, b: Borrower) -> None:
+        """Run the account's steps on, up to ``b.hold`` (the dialer moved it) or its end."""
+        if b.steps is not None and next(b.steps, None) is None:
+            b.steps = None
 
-        A timeout with a callback, not a SimPy process: a process costs an initialising
-        event and a generator hand-off on every wake-up, and an account needs neither.
-        """
-        env = self.env
-
-        def resume(_: simpy.Event) -> None:
-            delay = next(steps, None)
-            if delay is not None:
-                env.timeout(delay).callbacks.append(resume)
-
-        env.timeout(delay).callbacks.append(resume)
-
-    def account(self, b: Borrower) -> Iterator[float]:
+    def account(self, b: Borrower) -> Iterator[bool]:
         """The life of one overdue account, from DPD 0 until it is resolved or the horizon.
 
-        The account's steps run in its own time order. Only a step that meets another
-        process — an agent call, which uses the shared agent pool — waits for the SimPy clock
-        to reach it: the generator yields the delay (days) and :meth:`_sleep` sleeps it in the
-        event queue. A step that touches nothing but this account (a reminder, a robot call,
-        a repayment, a trigger) is applied in sequence without a round-trip through the event
-        queue, since nothing another process does can change it. That halves the run time
-        and changes no result: the same steps happen at the same times.
+        The account's steps run in its own time order, ahead of the clock: a step that
+        touches nothing but this account (a reminder, a robot call, a repayment, a trigger)
+        is applied in sequence without a round-trip through the event queue, since nothing
+        another process does can change it. Only agent calls meet another process, the
+        dialer: when one falls due the account joins the call list and sets ``b.hold``; the
+        generator then yields (parks) before any step later than ``b.hold``, and the dialer
+        resumes it (:meth:`resume`) at the dial time, or at the close of the day to bring it
+        up to date. So every step happens at its own time, as if each waited for the clock.
 
         An account's time only moves forward: a step due before the previous one is an engine
         bug, and the run stops naming it rather than living the account's days again.
         """
-        env = self.env
         due = self._blank_agenda.copy()
-        t0, entered = env.now, b.entered
+        b.agenda = due
+        t0, entered = self.env.now, b.entered
         for slot, dpd in self._fixed_days:
             due[slot] = entered + dpd
         for start in self.starts:
             start(b, t0, due)
-        handlers, horizon, agent = self.handlers, self.horizon, self._agent_entry
+        handlers, horizon = self.handlers, self.horizon
         if self.trace:
             self.event(b, t0, "enter", b.seg_name)
         steps = 0
         last = t0
         while b.state == "open":
             t = min(due)
+            if t > b.hold:  # on the call list: wait for the dialer (even with nothing else
+                self.events_processed += steps  # to do before the horizon)
+                steps = 0
+                yield True  # parked (a generator that ends yields nothing)
+                continue
             if t >= horizon:
                 break
             if t < last:
@@ -241,10 +250,6 @@ class Model:
                 )
             last = t
             kind = due.index(t)
-            if kind == agent and b.pending is not None and t > env.now:
-                self.events_processed += steps
-                steps = 0
-                yield t - env.now  # an answered call needs the shared agent pool
             steps += 1
             handlers[kind](b, t, due)
             if steps > MAX_STEPS_WITHOUT_WAITING:
@@ -396,7 +401,7 @@ class Model:
         self.finished.append(b)
         # The account draws nothing more: dropping its streams lets their blocks be freed.
         b.rs_pay = b.rs_call = b.rs_msg = b.rs_life = b.rs_contact = b.rs_platform = None
-        b.rs_plan = None
+        b.rs_plan = b.rs_agent = None
         if self._progress is not None and len(self.finished) >= self._next_report:
             # Report every 0.5% of accounts: simulated days would be a poor measure of work,
             # since an account runs ahead of the clock until it meets the agent pool.
@@ -412,7 +417,8 @@ class Model:
         outcomes, monthly = outcome_columns(bs, self.stages, self.counts, self.horizon)
         meta = {
             "horizon_days": self.horizon,
-            "agents": self.pool.head_count,
+            "agents": self.team.head_count,
+            "abandon_cap": self.sc.rules.max_abandoned_share,
             "borrowers": len(bs),  # accounts that entered before the horizon
             "population": len(self.traits),
             "seed": self.seed,
@@ -421,7 +427,23 @@ class Model:
             "package_version": sim.__version__,
             "stages": list(self.stages),
         }
-        return self.rec.finish(outcomes, monthly, self.pool.daily(), meta)
+        daily = self.dialer.daily(self.rec.days, self.sc.agents.shift_hours)
+        # Agents are paid for their shifts, busy or not: what their calls did not use.
+        idle = float((daily["agent_paid_minutes"] - daily["agent_busy_minutes"]).sum())
+        if "agent_idle" in self.rec.costs:
+            self.rec.costs["agent_idle"] += idle / 60.0 * self.sc.costs.agent_hour
+        return self.rec.finish(outcomes, monthly, daily, meta)
+
+
+def head_count(scenario: Scenario) -> int:
+    """The team's head-count: ``agents.head_count``, or ``per_10k_borrowers`` scaled to the
+    population (at least 1 when above zero)."""
+    a = scenario.agents
+    if a.head_count:
+        return a.head_count
+    if a.per_10k_borrowers <= 0:
+        return 0
+    return max(1, round(a.per_10k_borrowers * scenario.population.borrowers / 10_000))
 
 
 def simulate(

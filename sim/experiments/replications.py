@@ -67,7 +67,7 @@ DEFAULT_MAX_REPS = 200
 # The metrics themselves (names, units, better direction, numerator and denominator) are the
 # registry's: sim.results.metrics.
 
-_FLOORS = {"share": 0.002, "days": 0.5, "per_1000": 0.2}
+_FLOORS = {"share": 0.002, "days": 0.5, "per_1000": 0.2, "seconds": 0.1}
 _FLOORS_PER_BORROWER = {"yuan": 1.0, "count": 0.001}
 
 

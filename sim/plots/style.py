@@ -145,6 +145,7 @@ _UNIT_TEXT = {
     "yuan": "yuan",
     "count": "count per replication",
     "per_1000": "per 1,000 borrowers",
+    "seconds": "seconds",
 }
 
 

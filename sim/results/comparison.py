@@ -168,6 +168,7 @@ _FORMATS: dict[str, tuple[str, float]] = {
     "yuan": ("{:,.0f}", 1.0),
     "count": ("{:,.1f}", 1.0),
     "per_1000": ("{:.3f}", 1.0),
+    "seconds": ("{:.2f}", 1.0),
 }
 
 

@@ -8,7 +8,7 @@ and compare (``--best-on``), sweep files and chart labels: a new metric is one e
 Ratios (shares, rates, per 1,000, utilisation) carry a numerator and a denominator per
 replication and are pooled across replications (a ratio estimator); plain figures have
 denominator 1. Units: ``share`` (a fraction), ``days``, ``yuan``, ``count`` (per
-replication), ``per_1000`` (borrowers).
+replication), ``per_1000`` (borrowers), ``seconds``.
 
 Nothing here imports the simulation core: the stages of the ladder, which name the funnel
 metrics, are read from the rungs' declarations (or from a summary) when first needed.
@@ -34,7 +34,7 @@ RECOVERY_MONTHS = 6
 """``recovery_by_month.0`` to ``.5``."""
 ROLL_MONTHS = 5
 """Roll rates from the first five 30-day buckets (DPD 0-29 -> 30-59 to 120-149 -> 150-179)."""
-UNITS = ("share", "days", "yuan", "count", "per_1000")
+UNITS = ("share", "days", "yuan", "count", "per_1000", "seconds")
 
 
 @dataclass(frozen=True)
@@ -232,15 +232,95 @@ def _fixed_before_funnel() -> list[Metric]:
             _plain("harm", "third_party_disclosures"),
             "answered calls to contacts in which the debt's details were disclosed",
         ),
-        Metric(
-            "agents.utilisation",
-            "Agent utilisation",
-            "share",
-            None,
-            _ratio("agents", "busy_minutes", "capacity_minutes"),
-            "agent-minutes busy over agent-minutes staffed",
-        ),
+        *_STAFFING,
     ]
+
+
+_STAFFING = [
+    Metric(
+        "agents.service_level",
+        "Service level (answered calls put through in time)",
+        "share",
+        "max",
+        _ratio("agents", "served_in_time", "answered"),
+        "live-answered agent calls put through to an agent within agents.service_level_seconds",
+    ),
+    Metric(
+        "agents.asa_seconds",
+        "Average speed of answer",
+        "seconds",
+        "min",
+        _ratio("agents", "wait_seconds", "served"),
+        "mean wait of an answered call for its agent, over the calls put through",
+    ),
+    Metric(
+        "agents.abandonment_rate",
+        "Abandoned / live-answered calls",
+        "share",
+        "min",
+        _ratio("agents", "abandoned", "answered"),
+        "answered agent calls dropped for want of a free agent (regulators cap this at 3%)",
+    ),
+    Metric(
+        "agents.days_over_abandon_cap",
+        "Days over the abandonment cap",
+        "count",
+        "min",
+        _plain("agents", "days_over_abandon_cap"),
+        "days whose abandoned calls exceeded rules.max_abandoned_share (3% if no cap is set) "
+        "of their live-answered calls",
+    ),
+    Metric(
+        "agents.occupancy",
+        "Agent occupancy while staffed",
+        "share",
+        None,
+        _ratio("agents", "busy_minutes", "capacity_minutes"),
+        "agent-minutes on calls (talk and wrap-up) over agent-minutes on shift in calling hours",
+    ),
+    Metric(
+        "agents.utilisation",
+        "Agent utilisation of paid time",
+        "share",
+        None,
+        _ratio("agents", "busy_minutes", "paid_minutes"),
+        "agent-minutes on calls over agent-minutes paid",
+    ),
+    Metric(
+        "agents.list_penetration",
+        "Call-list penetration",
+        "share",
+        "max",
+        _ratio("agents", "dialled", "due"),
+        "accounts dialled over accounts due an agent call, summed over days (an account left "
+        "on the list at the day's close counts as due and not dialled that day)",
+    ),
+    Metric(
+        "agents.mean_backlog",
+        "Call-list backlog at close",
+        "count",
+        "min",
+        _ratio("agents", "backlog_days", "days"),
+        "accounts still due an agent call at the close of the day, mean over days",
+    ),
+    Metric(
+        "agents.cost",
+        "Agent cost (paid hours)",
+        "yuan",
+        "min",
+        _plain("agents", "cost"),
+        "paid agent-hours, idle time included, and the line time of their calls",
+    ),
+    Metric(
+        "agents.cost_per_contact",
+        "Agent cost per conversation",
+        "yuan",
+        "min",
+        _ratio("agents", "cost", "served"),
+        "agent cost over answered calls put through to an agent",
+    ),
+]
+"""The call centre's figures (:mod:`sim.engine.dialer`)."""
 
 
 # --------------------------------------------------------------------------- the registry

@@ -25,12 +25,13 @@ Tables (the run-directory contract; later code may add columns, never remove the
     followed from that boundary until it resolved or the horizon).
 
 ``daily`` — one row per simulated day (engine counters; metrics adds open accounts by bucket):
-    day, cures, amount_recovered, sms, push, robot_calls, agent_calls, agency_calls,
-    contact_calls, agent_capacity_minutes, agent_busy_minutes, agent_utilisation,
-    agent_calls_delayed (calls that waited for a later slot), agent_wait_minutes (mean wait of
-    that day's agent calls), agent_backlog (calls requested by the end of the day and still
-    waiting for an agent then), agent_calls_served (answered calls served, by the day they
-    were answered).
+    day, cures, amount_recovered, sms, push, robot_calls, agent_calls (dial attempts),
+    agency_calls, contact_calls, and the call centre's (sim.engine.dialer.Dialer.daily):
+    agents_on_shift, agent_paid_minutes, agent_capacity_minutes (on shift in calling hours),
+    agent_busy_minutes (talk and wrap-up), agent_ringing_minutes (progressive dialing: agents
+    waiting through rings), agent_calls_answered, agent_calls_served, agent_calls_abandoned,
+    agent_served_in_time, agent_wait_seconds (summed over calls put through; calls by the day
+    they were answered), list_dialled, list_backlog (still due at the day's close), list_due.
 
 ``events`` (only with tracing) — one row per thing that happened:
     time (days), borrower_id, dpd, kind (see :data:`EVENT_KINDS`), channel, detail, amount,
@@ -63,6 +64,8 @@ EVENT_KINDS: tuple[str, ...] = (
     "enter",
     "message",  # channel: sms | push | second_reminder; detail: read | unread
     "call",  # channel: robot | agent | agency; detail: answered | unanswered | unreachable
+    "agent_call",  # an agent took an answered call; detail: the agent; amount: handle minutes
+    "abandoned",  # an answered agent call found no agent in time (at the dial time)
     "contact_call",  # an emergency contact was called; detail: answered | relayed | unanswered
     "payment",  # amount: yuan; detail: full | partial | instalment | enforcement
     "stage",  # channel: the stage entered

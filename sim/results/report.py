@@ -140,10 +140,17 @@ def format_summary(summary: dict[str, Any]) -> str:
     head = "n/a" if a["head_count"] is None else str(a["head_count"])
     lines += [
         "",
-        f"Agents: {head}, utilisation {_pct(a['utilisation'])} "
-        f"(peak day {_pct(a['peak_day_utilisation'])}), "
-        f"mean wait {_num(a['mean_wait_minutes'], 1)} min",
-        f"  max backlog {_num(a['max_backlog'])} calls, calls delayed {_num(a['calls_delayed'])}",
+        f"Agents: {head}, {_num(a['paid_minutes'] / 60)} paid hours, {_num(a['cost'])} yuan "
+        f"({_num(a['cost_per_contact'], 1)} yuan per conversation)",
+        f"  occupancy while staffed {_pct(a['occupancy'])} (peak day "
+        f"{_pct(a['peak_day_occupancy'])}), of paid time {_pct(a['utilisation'])}",
+        f"  answered {_num(a['answered'])}: put through {_num(a['served'])}, abandoned "
+        f"{_num(a['abandoned'])} ({_pct(a['abandonment_rate'])})",
+        f"  service level {_pct(a['service_level'])}, average speed of answer "
+        f"{_num(a['asa_seconds'], 1)} s, {a['days_over_abandon_cap']} days over "
+        f"{_pct(a['abandon_cap'])} abandoned",
+        f"  call list: {_pct(a['list_penetration'])} of accounts due dialled that day; still "
+        f"due at close {_num(a['mean_backlog'], 1)} a day, {_num(a['max_backlog'])} at most",
     ]
 
     segs = s.get("segments", {})
@@ -178,6 +185,8 @@ def format_metric(value: float | None, unit: str) -> str:
         return f"{value:,.1f} days"
     if unit == "per_1000":
         return f"{value:,.2f} per 1,000"
+    if unit == "seconds":
+        return f"{value:,.1f} s"
     return f"{value:,.0f}"
 
 

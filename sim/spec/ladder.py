@@ -49,7 +49,8 @@ class RobotCalls:
 
 @dataclass(frozen=True)
 class AgentCalls:
-    """Human-agent calls (seed 000 §3); capacity comes from the ``agents`` pool."""
+    """Human-agent calls (seed 000 §3): when an account is due one, and what a call does;
+    the team and its dialer are the ``agents`` section."""
 
     enabled: bool = param(True, doc="switch the rung on or off")
     start_day: float = param(3.0, unit="DPD", lo=0, hi=3650, doc="first day of agent calls")
@@ -73,21 +74,13 @@ class AgentCalls:
         doc="days between attempts while the last attempt found the number out of service "
         "(a dialer recognises a dead line)",
     )
-    talk_minutes: float = param(
-        6.0,
-        unit="minutes",
-        lo=0.1,
-        hi=240,
-        doc="agent time for an answered call",
-        source=f"{CAL}: 8-10 right-party contacts per agent-hour with a dialer (V)",
-    )
     ring_minutes: float = param(
-        1.0,
+        0.5,
         unit="minutes",
         lo=0.0,
         hi=60,
-        doc="line time of an attempt, charged at costs.line_minute (a predictive dialer "
-        "rings; an agent joins only when the borrower answers)",
+        doc="ringing of an unanswered attempt before the dialer gives up, charged at "
+        "costs.line_minute (and, with a progressive dialer, agent time the agent waits)",
     )
     effect: float = param(1.0, lo=0, hi=20, doc="multiplier on the contact jump when answered")
     plan_offer: bool = param(

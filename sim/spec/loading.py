@@ -146,9 +146,19 @@ def _check_consistency(s: Scenario) -> None:
         )
     if s.behaviour.partial_min > s.behaviour.partial_max:
         raise ScenarioError("behaviour.partial_max", "must be >= behaviour.partial_min")
-    if s.agents.shift_start + s.agents.shift_hours > 24:
+    a = s.agents
+    if a.shift_start + a.shift_hours > 24:
         raise ScenarioError(
             "agents.shift_hours", "the shift must end by 24:00 (start + hours <= 24)"
+        )
+    if min(a.shift_start + a.shift_hours, s.rules.call_end) <= max(
+        a.shift_start, s.rules.call_start
+    ):
+        raise ScenarioError(
+            "agents.shift_start",
+            f"the shift ({a.shift_start:g}:00 for {a.shift_hours:g} hours) must overlap the "
+            f"calling hours (rules.call_start {s.rules.call_start:g} to rules.call_end "
+            f"{s.rules.call_end:g}): agents call only inside both",
         )
 
 

@@ -48,6 +48,12 @@ class Rules:
     min_gap_minutes: float = param(
         60.0, unit="minutes", lo=0, hi=10080, doc="minimum time between two calls"
     )
+    max_abandoned_share: float = param(
+        0.0, **P01,
+        doc="abandoned calls at most this share of a day's live-answered agent calls: once the "
+        "day reaches it the dialer turns progressive until midnight (0 = no cap)",
+        source=f"{CAL}: Ofcom and FCC: 3% of live-answered calls",
+    )  # fmt: skip
     quiet_days_after_conversation: float = param(
         0.0, unit="days", lo=0, hi=365, doc="no call this long after an answered call",
         source=f"{CAL}: Regulation F: 7 days",
@@ -56,20 +62,90 @@ class Rules:
 
 @dataclass(frozen=True)
 class Agents:
-    """The human-agent pool: a limited resource with shifts."""
+    """The collections floor: a team of agents with shifts, their handle times, and the dialer
+    that works the call list (:mod:`sim.engine.dialer`; design and sources in
+    ``docs/call_centre.md``)."""
 
+    head_count: int = param(
+        0, unit="agents", lo=0, hi=100_000,
+        doc="agents on the team (absolute); 0 = derive it from per_10k_borrowers",
+    )  # fmt: skip
     per_10k_borrowers: float = param(
-        12.0,
+        2.0,
         unit="agents",
         lo=0,
         hi=100_000,
-        doc="head-count per 10,000 borrowers in the population (at least 1 when > 0)",
+        doc="head-count per 10,000 borrowers in the population, used when head_count is 0 "
+        "(at least 1 when > 0)",
+        source=f"{CAL}: early-stage collectors work a few hundred accounts each",
     )
     shift_start: float = param(9.0, unit="hour", lo=0, hi=24, doc="shift start")
-    shift_hours: float = param(9.0, unit="hours", lo=0, hi=24, doc="shift length")
+    shift_hours: float = param(
+        9.0, unit="hours", lo=0.25, hi=24, doc="shift length (paid hours, breaks included)"
+    )
     weekend_share: float = param(0.5, **P01, doc="share of agents working on Saturday and Sunday")
-    slot_minutes: float = param(
-        30.0, unit="minutes", lo=1, hi=240, doc="capacity is booked in slots of this length"
+    handle_distribution: str = param(
+        "lognormal",
+        choices=("lognormal", "exponential", "fixed"),
+        doc="distribution of talk and wrap-up times (each with its mean and, for lognormal, "
+        "its coefficient of variation)",
+        source=f"{CAL}: call-centre service times are close to lognormal (Brown et al. 2005)",
+    )
+    talk_minutes: float = param(
+        5.0, unit="minutes", lo=0.05, hi=240, doc="mean talk time of an answered agent call",
+        source=f"{CAL}: average handle time 5-9 minutes in collections",
+    )  # fmt: skip
+    talk_cv: float = param(
+        0.8, lo=0, hi=10, doc="coefficient of variation of talk time (lognormal)",
+        source=f"{CAL}: Brown et al. 2005, service-time CV near 1",
+    )  # fmt: skip
+    wrap_minutes: float = param(
+        0.75, unit="minutes", lo=0, hi=120, doc="mean after-call work (notes, promise entry)",
+        source=f"{CAL}: after-call work mean 45 s, median 25 s",
+    )  # fmt: skip
+    wrap_cv: float = param(
+        1.5, lo=0, hi=10, doc="coefficient of variation of after-call work (lognormal)",
+        source=f"{CAL}: mean 45 s with median 25 s implies a lognormal CV of about 1.5",
+    )  # fmt: skip
+    dialer: str = param(
+        "predictive",
+        choices=("predictive", "progressive"),
+        doc="progressive: one line per free agent, who waits through the ringing (never "
+        "abandons); predictive: pacing_ratio lines per agent about to be free, agents never "
+        "hear a ring, and an answer that finds no agent in time is abandoned",
+    )
+    pacing_ratio: float = param(
+        1.2, unit="lines per agent", lo=1, hi=20,
+        doc="lines a predictive dialer rings for each agent about to be free",
+        source=f"{CAL}: predictive dialers run 1.5-3 lines per agent",
+    )  # fmt: skip
+    answer_seconds: float = param(
+        15.0, unit="seconds", lo=0, hi=120,
+        doc="ringing before an answered call picks up (a predictive dialer dials this far "
+        "ahead of the agent it is meant for)",
+    )  # fmt: skip
+    max_wait_seconds: float = param(
+        2.0, unit="seconds", lo=0, hi=600,
+        doc="an answered call not put through to an agent within this time is dropped by the "
+        "dialer (a recorded message) and counts as abandoned",
+        source=f"{CAL}: Ofcom and FCC 2-second rule",
+    )  # fmt: skip
+    patience_seconds: float = param(
+        5.0, unit="seconds", lo=0.01, hi=3600,
+        doc="mean time an answered borrower waits in silence before hanging up (exponential)",
+    )  # fmt: skip
+    priority: str = param(
+        "oldest",
+        choices=("oldest", "newest", "balance", "score", "fifo"),
+        doc="order in which the call list is worked: oldest debt first, newest first, highest "
+        "balance first, highest score (answer propensity x balance) first, or first listed",
+    )
+    service_level_seconds: float = param(
+        2.0,
+        unit="seconds",
+        lo=0,
+        hi=600,
+        doc="service level counts answered calls put through to an agent within this time",
     )
 
 
@@ -90,7 +166,11 @@ class Fees:
 class Costs:
     """Costs not tied to a rung's own section."""
 
-    agent_hour: float = param(60.0, unit="yuan", lo=0, hi=1e5, doc="loaded cost of an agent-hour")
+    agent_hour: float = param(
+        60.0, unit="yuan", lo=0, hi=1e5,
+        doc="loaded cost of a paid agent-hour: every staffed hour is paid, idle or not",
+        source=f"{CAL}: a collector's loaded wage in a Chinese city, about 10,000 yuan a month",
+    )  # fmt: skip
     line_minute: float = param(
         0.1, unit="yuan", lo=0, hi=100, doc="telephone line cost per minute of dialling"
     )

@@ -42,8 +42,9 @@ class Calls(Rung):
     effect = 1.0
     """Multiplier on the contact jump when answered."""
     waits_for_agent = False
-    """An answered call needs an agent from the shared pool (agent calls): it is left
-    pending (``b.pending``) for the rung to serve when the clock reaches it."""
+    """The dialer places the calls one at a time (agent calls): :meth:`dial` makes one
+    attempt and returns; an answered one is left in ``b.pending`` for the rung to put through
+    to an agent."""
     on_unanswered: Callable[[Borrower, float], None] | None = None
     """Called after an unanswered attempt once :meth:`unanswered_threshold` of them run in a
     row, while the account is not rotated (number rotation, for agent calls)."""
@@ -160,7 +161,7 @@ class Calls(Rung):
                     m.event(b, t, "call", channel, detail)
                 if answered:
                     if waits_for_agent:
-                        b.pending = ("connect", t)  # due stays t: wait for the clock
+                        b.pending = ("connect", t)  # the rung puts it through
                     else:
                         due[k] = next_attempt(b, t)
                         m.conversation(b, t, due, self.effect, channel)
@@ -175,7 +176,7 @@ class Calls(Rung):
                 if b.consec_unanswered >= unanswered_after and not b.rotated:
                     on_unanswered(b, t)
             nxt = due[k]
-            if not t < nxt < horizon or min(due) != nxt or due.index(nxt) != k:
+            if waits_for_agent or not t < nxt < horizon or min(due) != nxt or due.index(nxt) != k:
                 m.events_processed += steps
                 return
             t = nxt

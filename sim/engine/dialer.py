@@ -1,0 +1,306 @@
+"""The dialer and its call list: which account an agent calls, and when (``agents``).
+
+Collections floors do not call each account at a time of its own: accounts due an agent call
+join a **call list**, and a dialer works the list in priority order (:data:`PRIORITIES`)
+within the team's hours, as fast as the agents free up. What is not reached today stays on
+the list tomorrow. ``docs/call_centre.md`` gives the design and the figures behind it.
+
+How an account meets the dialer (the engine's side is :meth:`Model.account`):
+
+* When an account's agent call falls due (its cadence, :mod:`sim.engine.rungs.agent_calls`),
+  it **joins** the list (:meth:`Dialer.enlist`) and **parks**: it stops living its own steps
+  at that moment, since the dialer may call it at any time after. Nothing is scheduled for
+  it in SimPy's event queue.
+* The dialer is the only process on the clock. At each wake-up it lets in the accounts whose
+  time has come, and dials: it **resumes** the account at the dial time (its own steps up to
+  then run first, in its own time order: a payment at 10:00 cures it before a dial at
+  15:00, so a cured account is skipped at no cost), and the account's agent step places the
+  call. After the call the account runs ahead on its own again until its next agent call.
+* **Progressive** dialing takes a free agent first, who waits through the ringing: no call is
+  ever abandoned, and the agent loses the ringing time. **Predictive** dialing rings
+  ``pacing_ratio`` lines for each agent who will be free when the answers come in
+  (``answer_seconds`` later); agents hear no ringing, but an answer that finds no free agent
+  within the borrower's patience (at most ``max_wait_seconds``, the 2-second rule) is
+  **abandoned**. With ``rules.max_abandoned_share`` the dialer turns progressive for the
+  rest of the day whenever the day's abandoned calls exceed that share of its live answers.
+* At the close of each day's hours every account still on the list is brought up to that
+  time (those that paid, got a plan or left the ladder drop off) and re-sorted: the backlog.
+
+Events: one SimPy timeout per wake-up, and a wake-up serves a wave of calls; the accounts
+themselves cost no event. Times are in days.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from sim.engine.account import INF, Borrower
+from sim.engine.agent_team import MINUTES_PER_DAY, AgentTeam, Shift
+
+SECONDS_PER_DAY = 86_400.0
+_EPS = 1e-9  # days: clock times computed two ways
+
+PRIORITIES: dict[str, Callable[[Borrower, float], float]] = {
+    "oldest": lambda b, listed: b.entered,  # the smallest key is called first
+    "newest": lambda b, listed: -b.entered,
+    "balance": lambda b, listed: -b.balance,
+    "score": lambda b, listed: -b.p_agent * b.balance,  # answer propensity x balance
+    "fifo": lambda b, listed: listed,
+}
+"""Call-list orders, as a key of the account (and the time it was listed): smallest first."""
+
+
+class Dialer:
+    """The call list and the dialer of one agent team; see the module docstring."""
+
+    def __init__(self, model: Any, team: AgentTeam, slot: int) -> None:
+        ag, sc = model.sc.agents, model.sc
+        self.model, self.env, self.team, self.slot = model, model.env, team, slot
+        self.horizon = model.horizon
+        self.predictive = ag.dialer == "predictive"
+        self.pacing = ag.pacing_ratio
+        self.answer = ag.answer_seconds / SECONDS_PER_DAY
+        self.ring = sc.ladder.agent.ring_minutes / MINUTES_PER_DAY
+        self.cap = sc.rules.max_abandoned_share
+        self.key = PRIORITIES[ag.priority]
+        shift: Shift = team.shift
+        self.open = shift.start_hour / 24.0
+        self.close = (shift.start_hour + shift.hours) / 24.0
+        self.joining: list[tuple[float, int, Borrower]] = []  # (listed from, seq, account)
+        self.listed: list[tuple[float, int, Borrower]] = []  # (priority key, seq, account)
+        self.seq = 0
+        self.carry = 0.0  # predictive: the fraction of a line owed to the next wave
+        self.wake_at = INF
+        self._generation = 0
+        self.agent: int | None = None  # progressive: the agent waiting for the next dial
+        self.dialled = False  # set by the account when its dial took place
+        self.day = -1
+        self.answered_today = self.abandoned_today = 0
+        self.closed_day = -1
+        n = model.days + 1
+        self.dialled_by_day = [0.0] * n
+        self.backlog_by_day = [0.0] * n
+
+    # ------------------------------------------------------------------ the list
+
+    def enlist(self, b: Borrower, t: float) -> None:
+        """Account ``b`` is due an agent call from ``t`` (days) on: it joins the list then."""
+        self.seq += 1
+        b.listed = self.seq  # an entry is live while the account holds its number
+        b.hold = t
+        heapq.heappush(self.joining, (t, self.seq, b))
+        self._schedule(self.admission(t))
+
+    def admission(self, t: float) -> float:
+        """The first moment at or after ``t`` inside the team's daily hours."""
+        day = math.floor(t)
+        tod = t - day
+        if tod < self.open:
+            return day + self.open
+        if tod >= self.close - _EPS:
+            return day + 1 + self.open
+        return t
+
+    def _admit(self, now: float) -> None:
+        joining, listed, key = self.joining, self.listed, self.key
+        while joining and joining[0][0] <= now:  # not before: the account lived up to then
+            since, seq, b = heapq.heappop(joining)
+            if b.listed == seq and b.state == "open":
+                heapq.heappush(listed, (key(b, since), seq, b))
+
+    def _next_listed(self) -> Borrower | None:
+        """Pop the first account on the list still due a call (stale entries drop off)."""
+        listed = self.listed
+        while listed:
+            _, seq, b = heapq.heappop(listed)
+            if b.listed == seq and b.state == "open":
+                return b
+        return None
+
+    # ------------------------------------------------------------------ the clock
+
+    def _schedule(self, at: float) -> None:
+        """Wake at ``at`` unless already due to wake earlier (a later wake-up is dropped).
+
+        While the dialer is awake (``wake_at`` is then -inf) nothing is scheduled: the
+        wake-up ends by scheduling the next one, accounts listed meanwhile included."""
+        if at >= self.wake_at or at >= self.horizon:
+            return
+        self.wake_at = at
+        self._generation += 1
+        generation = self._generation
+        delay = at - self.env.now
+        self.env.timeout(delay if delay > 0 else 0.0).callbacks.append(
+            lambda _: self._wake(generation, at)
+        )
+
+    def _wake(self, generation: int, now: float) -> None:
+        """Wake-up at ``now`` (days; exactly the time asked for, which ``env.now`` may miss
+        in the last bit after ``now - env.now`` was added back)."""
+        if generation != self._generation:  # superseded by an earlier wake-up
+            return
+        self.wake_at = -INF  # awake
+        day = int(now)
+        if day != self.day:
+            self.day, self.answered_today, self.abandoned_today = day, 0, 0
+        self._admit(now)
+        close_at = day + self.close
+        nxt = INF
+        if now >= day + self.open - _EPS and now < close_at - _EPS:  # in hours: dial
+            if self.listed:
+                dial = self._wave(now) if self._predictive_now() else self._progressive(now)
+                if dial < INF:
+                    nxt = self.admission(max(dial, now + 1.0 / SECONDS_PER_DAY))
+                if self.listed and self.closed_day < day:
+                    nxt = min(nxt, close_at)
+        elif self.listed:
+            if now >= close_at - _EPS and self.closed_day < day:
+                self._close_day(day, now)
+            if self.listed:  # the next opening
+                nxt = self.admission(now)
+        if self.joining:
+            nxt = min(nxt, self.admission(self.joining[0][0]))
+        self.wake_at = INF
+        self._schedule(nxt)
+
+    def _predictive_now(self) -> bool:
+        """Predictive unless the abandonment cap is reached today."""
+        if not self.predictive:
+            return False
+        return not self.cap or self.abandoned_today <= self.cap * self.answered_today
+
+    # ------------------------------------------------------------------ dialing
+
+    def _wave(self, now: float) -> float:
+        """Predictive: ring ``pacing`` lines per agent free when the answers come in; returns
+        when to dial again."""
+        team = self.team
+        arrive = now + self.answer
+        free = team.free_by(now, arrive)
+        if free:
+            # Fractional pacing: the fraction carries to the next wave (deterministic).
+            self.carry += self.pacing * free
+            lines = max(1, int(self.carry))
+            self.carry -= lines
+            while lines and (b := self._next_listed()) is not None:
+                lines -= self._dial(b, now)
+            if team.free_by(now, arrive):  # an agent still unmatched: redial after the ring
+                return now + max(self.ring, 1.0 / SECONDS_PER_DAY)
+        return max(team.next_free(now) - self.answer, now + 1.0 / SECONDS_PER_DAY)
+
+    def _progressive(self, now: float) -> float:
+        """Progressive: one line per free agent, who waits through the ringing."""
+        team = self.team
+        while self.listed:
+            agent = team.take(now)
+            if agent is None:
+                break
+            self.agent = agent
+            while self.agent is not None and (b := self._next_listed()) is not None:
+                self._dial(b, now)
+            if self.agent is not None:  # the list ran out before this agent got a call
+                team.release(self.agent, now)
+                self.agent = None
+        return team.next_free(now)
+
+    def _dial(self, b: Borrower, now: float) -> bool:
+        """Resume ``b`` to place its call now; whether the call was placed."""
+        b.listed = 0
+        b.dialling = True
+        b.hold = now
+        b.agenda[self.slot] = now
+        self.dialled = False
+        self.model.resume(b)
+        b.dialling = False
+        if self.dialled:
+            self.dialled_by_day[int(now)] += 1
+        return self.dialled
+
+    def connect(self, t: float, handle: float, patience: float) -> tuple[float, int] | None:
+        """An account dialled at ``t`` answered: the agent who takes it and when, or None
+        (abandoned). ``handle``: talk + wrap-up, minutes; ``patience``: minutes."""
+        self.dialled = True
+        self.answered_today += 1
+        answered = t + self.answer
+        if self.agent is not None:  # progressive: the agent waited through the ringing
+            agent, self.agent = self.agent, None
+            self.team.occupy(agent, t, answered, handle)
+            return answered, agent
+        got = self.team.offer(answered, handle, patience)
+        if got is None:
+            self.abandoned_today += 1
+        return got
+
+    def no_answer(self, t: float) -> None:
+        """An account dialled at ``t`` did not answer (the line rang ``ring_minutes``)."""
+        self.dialled = True
+        if self.agent is not None:
+            agent, self.agent = self.agent, None
+            self.team.occupy(agent, t, t + self.ring, 0.0)
+
+    def _close_day(self, day: int, now: float) -> None:
+        """The day's hours are over: bring every listed account up to now, drop those no
+        longer due, re-sort the rest (their keys may have changed) and count the backlog."""
+        self.closed_day = day
+        kept = []
+        resume = self.model.resume
+        for _, seq, b in self.listed:
+            if b.listed != seq or b.state != "open":
+                continue
+            b.hold = now
+            resume(b)
+            if b.listed == seq and b.state == "open":
+                kept.append((self.key(b, now), seq, b))
+        heapq.heapify(kept)
+        self.listed = kept
+        self.backlog_by_day[min(day, len(self.backlog_by_day) - 1)] = float(len(kept))
+
+    # ------------------------------------------------------------------ results
+
+    def daily(self, days: int, paid_hours: float) -> dict[str, np.ndarray]:
+        """Per-day staffing figures: what was paid and staffed, the calls put through,
+        abandoned, their waits, and the list's progress. ``paid_hours``: each agent's shift."""
+        team, n = self.team, days
+        staff = np.array(
+            [team.shift.staff(team.head_count, d) if d < self.horizon else 0 for d in range(n)],
+            dtype=float,
+        )
+        c = team.calls
+        offered = np.asarray(c.offered, dtype=float)
+        started = np.asarray(c.started, dtype=float)
+        ended = np.asarray(c.ended, dtype=float)
+        day = np.minimum(offered.astype(int), n - 1)
+        wait_s = (started - offered) * SECONDS_PER_DAY
+        gone = np.minimum(np.asarray(c.abandoned_at, dtype=float).astype(int), n - 1)
+        held = (np.asarray(c.held_to) - np.asarray(c.held_from)) * MINUTES_PER_DAY
+        held_day = np.minimum(np.asarray(c.held_from, dtype=float).astype(int), n - 1)
+        sl = self.model.sc.agents.service_level_seconds
+
+        def by_day(where: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+            return np.bincount(where, weights=weights, minlength=n)[:n].astype(float)
+
+        busy = by_day(day, (ended - started) * MINUTES_PER_DAY)
+        paid = np.maximum(staff * paid_hours * 60.0, busy)  # overtime is paid
+        served, abandoned = by_day(day), by_day(gone)
+        dialled = np.asarray(self.dialled_by_day[:n])
+        backlog = np.asarray(self.backlog_by_day[:n])
+        return {
+            "agents_on_shift": staff,
+            "agent_paid_minutes": paid,
+            "agent_capacity_minutes": staff * (self.close - self.open) * MINUTES_PER_DAY,
+            "agent_busy_minutes": busy,
+            "agent_ringing_minutes": by_day(held_day, held),
+            "agent_calls_answered": served + abandoned,
+            "agent_calls_served": served,
+            "agent_calls_abandoned": abandoned,
+            "agent_served_in_time": by_day(day, (wait_s <= sl + 1e-6).astype(float)),
+            "agent_wait_seconds": by_day(day, wait_s),
+            "list_dialled": dialled,
+            "list_backlog": backlog,
+            "list_due": dialled + backlog,
+        }

@@ -1,0 +1,227 @@
+"""The call list and the dialer (sim.engine.dialer) on hand-built borrowers: exact sequences.
+
+Day 0 is a Monday. The team works 09:00-17:00 inside calling hours 08:00-22:00 unless a test
+says otherwise; times are days (9/24 is 09:00). The queue itself is checked against Erlang C
+and A in test_agent_team.py; one agent taking one call at a time is checked from the trace
+of random scenarios in test_invariants.py.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import run, scenario, seg
+
+from sim.engine.core import head_count
+from sim.engine.rungs.agent_calls import lognormal
+from sim.results.summary import summarize
+
+MIN = 1.0 / 1440.0  # one minute, in days
+OPEN = 9.0 / 24.0
+
+CENTRE = {
+    "ladder.agent.enabled": True,
+    "ladder.agent.start_day": 0.0,
+    "ladder.agent.every_days": [1.0],
+    "ladder.agent.ring_minutes": 1.0,
+    "agents.head_count": 1,
+    "agents.shift_start": 9.0,
+    "agents.shift_hours": 8.0,
+    "agents.weekend_share": 1.0,
+    "agents.answer_seconds": 0.0,
+    "agents.handle_distribution": "fixed",
+    "agents.talk_minutes": 10.0,
+    "agents.wrap_minutes": 0.0,
+}
+
+
+def _centre(*layers: dict, **dotted) -> object:
+    return scenario(CENTRE, *layers, dotted)
+
+
+def _dials(rec) -> list[tuple[float, int]]:
+    """(time, borrower) of every agent dial, in time order."""
+    ev = rec.events
+    d = ev[(ev["kind"] == "call") & (ev["channel"] == "agent")]
+    return list(zip(d["time"].round(9), d["borrower_id"], strict=True))
+
+
+@pytest.mark.parametrize(
+    ("priority", "order"), [("oldest", [0, 1, 2]), ("newest", [2, 1, 0]), ("fifo", [0, 1, 2])]
+)
+def test_the_list_is_worked_in_priority_order(priority: str, order: list[int]) -> None:
+    """Borrowers enter on days 0, 1 and 2 and are due a call every day; nobody answers, so
+    one progressive agent rings each for a minute. On day 2 all three are on the list."""
+    sc = _centre(
+        {"population.arrival": "inflow", "population.inflow_days": 3, "agents.dialer": "progressive"},
+        days=3,
+        **{"agents.priority": priority},
+    )  # fmt: skip
+    dials = _dials(run(sc))
+    assert dials[0] == (round(OPEN, 9), 0)
+    day2 = [(t, b) for t, b in dials if 2 <= t < 3]
+    assert [t for t, _ in day2] == [round(2 + OPEN + k * MIN, 9) for k in range(3)]
+    # fifo: all three are due from 00:00 on day 2 (b0 and b1 a day after their first call);
+    # b0 and b1 were listed for it after their day-1 calls, b2 only when it entered
+    assert [b for _, b in day2] == order
+
+
+def test_what_is_not_reached_today_stays_on_the_list() -> None:
+    """Four-hour calls: the agent takes b0 at 09:00 and b1 at 13:00; b2 is still due at the
+    close (17:00) and is the first called the next morning."""
+    sc = _centre(seg(agent_answer=1.0), {"agents.talk_minutes": 240.0}, days=2)
+    rec = run(sc)
+    assert _dials(rec)[:4] == [
+        (round(OPEN, 9), 0),
+        (round(13 / 24, 9), 1),
+        (round(1 + OPEN, 9), 2),
+        (round(1 + 13 / 24, 9), 0),
+    ]
+    d = rec.daily
+    assert d.loc[0, ["list_dialled", "list_backlog", "list_due"]].tolist() == [2, 1, 3]
+    talks = rec.events[rec.events["kind"] == "agent_call"]
+    assert talks["amount"].tolist()[:2] == [240.0, 240.0]
+    s = summarize(rec, sc)["agents"]
+    assert s["list_penetration"] == pytest.approx(d["list_dialled"].sum() / d["list_due"].sum())
+
+
+def test_a_call_due_after_hours_waits_for_the_next_opening() -> None:
+    sc = _centre({"ladder.agent.start_day": 20 / 24}, days=2)
+    assert _dials(run(sc))[0] == (round(1 + OPEN, 9), 0)
+
+
+def test_predictive_dialing_abandons_answers_beyond_the_free_agents() -> None:
+    """Pacing 3 for one agent, everyone answers, nobody waits (max_wait 0): each wave puts
+    one call through and drops two, at 09:00 and at 09:10 when the agent is free again."""
+    sc = _centre(
+        seg(agent_answer=1.0),
+        {"population.borrowers": 6, "agents.pacing_ratio": 3.0, "agents.max_wait_seconds": 0.0},
+        days=1,
+    )
+    rec = run(sc)
+    ev = rec.events
+    talks = ev[ev["kind"] == "agent_call"]
+    gone = ev[ev["kind"] == "abandoned"]
+    assert talks["time"].round(9).tolist() == [round(OPEN, 9), round(OPEN + 10 * MIN, 9)]
+    assert sorted(gone["borrower_id"]) == [1, 2, 4, 5]
+    assert gone["time"].round(9).tolist() == [round(OPEN, 9)] * 2 + [round(OPEN + 10 * MIN, 9)] * 2
+    assert rec.daily.loc[0, "agent_calls_abandoned"] == 4
+    assert rec.outcomes["n_agent_abandoned"].tolist() == [0, 1, 1, 0, 1, 1]
+    s = summarize(rec, sc)["agents"]
+    assert s["abandonment_rate"] == pytest.approx(4 / 6)
+    assert s["service_level"] == pytest.approx(2 / 6)
+    assert s["asa_seconds"] == 0.0
+
+
+def test_an_answer_waits_for_an_agent_within_its_patience() -> None:
+    """Two agents, one busy for 10 minutes; waits up to 10 minutes are allowed, so the
+    second answer of a three-line wave waits for the first agent to finish."""
+    sc = _centre(
+        seg(agent_answer=1.0),
+        {"population.borrowers": 3, "agents.pacing_ratio": 3.0, "agents.max_wait_seconds": 600.0,
+         "agents.patience_seconds": 3600.0},
+        days=1,
+    )  # fmt: skip
+    rec = run(sc)
+    talks = rec.events[rec.events["kind"] == "agent_call"]
+    assert talks["time"].round(9).tolist() == [round(OPEN, 9), round(OPEN + 10 * MIN, 9)]
+    assert rec.daily.loc[0, "agent_calls_abandoned"] == 1  # the third could not wait
+    assert rec.daily.loc[0, "agent_wait_seconds"] == pytest.approx(600.0)
+
+
+def test_the_abandonment_cap_turns_the_dialer_progressive_for_the_day() -> None:
+    """The first predictive wave drops two of three answers (2/3 > 3%): the rest of the
+    day is progressive, so no more calls are abandoned."""
+    sc = _centre(
+        seg(agent_answer=1.0),
+        {"population.borrowers": 20, "agents.pacing_ratio": 3.0, "agents.max_wait_seconds": 0.0,
+         "rules.max_abandoned_share": 0.03},
+        days=1,
+    )  # fmt: skip
+    rec = run(sc)
+    assert rec.daily.loc[0, "agent_calls_abandoned"] == 2
+    assert rec.daily.loc[0, "agent_calls_served"] == 18 or rec.daily.loc[0, "list_backlog"] > 0
+    assert summarize(rec, sc)["agents"]["days_over_abandon_cap"] == 1
+
+
+def test_progressive_agents_wait_through_the_ringing_and_never_abandon() -> None:
+    sc = _centre({"population.borrowers": 4, "agents.dialer": "progressive"}, days=1)
+    rec = run(sc)
+    assert [t for t, _ in _dials(rec)] == [round(OPEN + k * MIN, 9) for k in range(4)]
+    assert rec.daily.loc[0, "agent_ringing_minutes"] == pytest.approx(4.0)
+    assert rec.daily["agent_calls_abandoned"].sum() == 0
+
+
+def test_agents_are_paid_for_their_shifts_busy_or_not() -> None:
+    """Two agents, 8-hour shifts, half at weekends, for a week without a call: 5 x 2 x 8 +
+    2 x 1 x 8 = 96 paid hours at 60 yuan, all of it idle."""
+    sc = _centre(
+        {"agents.head_count": 2, "agents.weekend_share": 0.5, "ladder.agent.start_day": 30.0},
+        days=7,
+    )
+    rec = run(sc)
+    s = summarize(rec, sc)
+    assert s["agents"]["paid_minutes"] == 96 * 60
+    assert rec.costs["agent_idle"] == pytest.approx(96 * 60.0)
+    assert s["agents"]["cost"] == pytest.approx(96 * 60.0)
+    assert s["money"]["cost_total"] == pytest.approx(96 * 60.0)
+
+
+def test_a_conversation_costs_its_handle_time_and_the_rest_is_idle() -> None:
+    sc = _centre(seg(agent_answer=1.0), {"population.borrowers": 1}, days=1)
+    rec = run(sc)
+    talk = 10 * 60.0 / 60 + 10 * 0.1  # 10 minutes of agent time and of line
+    ring = 1.0 * 0.1  # the attempt's ringing, on the line
+    assert rec.costs["agent"] == pytest.approx(talk + ring)
+    assert rec.costs["agent_idle"] == pytest.approx((8 * 60 - 10) * 60.0 / 60)
+
+
+def test_no_agents_without_agent_calls() -> None:
+    sc = _centre({"ladder.agent.enabled": False}, days=7)
+    rec = run(sc)
+    assert rec.meta["agents"] == 0 and rec.costs["agent_idle"] == 0
+
+
+@pytest.mark.parametrize(
+    ("per_10k", "borrowers", "absolute", "expected"),
+    [(20.0, 10_000, 0, 20), (20.0, 25_000, 0, 50), (20.0, 100, 0, 1), (0.4, 10_000, 0, 1),
+     (0.0, 10_000, 0, 0), (20.0, 10_000, 7, 7), (0.0, 100, 3, 3)],
+)  # fmt: skip
+def test_head_count_is_absolute_or_scales_with_the_population(
+    per_10k: float, borrowers: int, absolute: int, expected: int
+) -> None:
+    sc = scenario(
+        {"agents.per_10k_borrowers": per_10k, "population.borrowers": borrowers,
+         "agents.head_count": absolute}
+    )  # fmt: skip
+    assert head_count(sc) == expected
+
+
+@pytest.mark.parametrize(("mean", "cv"), [(5.0, 0.8), (0.75, 1.5), (3.0, 0.0)])
+def test_lognormal_handle_times_have_the_mean_and_cv_asked_for(mean: float, cv: float) -> None:
+    """200,000 draws: the sample mean within 4 standard errors, the CV within 5%."""
+    rng = np.random.default_rng(3)
+    u, v = rng.random(200_000), rng.random(200_000)
+    x = np.array([lognormal(mean, cv, a, b) for a, b in zip(u.tolist(), v.tolist(), strict=True)])
+    se = mean * cv / math.sqrt(len(x))
+    assert abs(x.mean() - mean) <= 4 * se + 1e-12
+    assert x.std() / x.mean() == pytest.approx(cv, rel=0.05, abs=1e-9)
+
+
+def test_handle_times_in_the_trace_follow_the_distribution() -> None:
+    """Exponential talk and wrap-up (means 5 and 1 minutes): the handle times the agents
+    spent, from the trace, average 6 minutes (4 standard errors)."""
+    sc = _centre(
+        seg(agent_answer=1.0),
+        {"population.borrowers": 400, "agents.head_count": 400,
+         "agents.handle_distribution": "exponential", "agents.talk_minutes": 5.0,
+         "agents.wrap_minutes": 1.0},
+        days=6,
+    )  # fmt: skip
+    rec = run(sc)
+    h = rec.events.loc[rec.events["kind"] == "agent_call", "amount"].to_numpy()
+    assert len(h) > 1500
+    sd = math.sqrt(5.0**2 + 1.0**2)
+    assert abs(h.mean() - 6.0) <= 4 * sd / math.sqrt(len(h))
