@@ -55,7 +55,8 @@ def test_the_list_is_worked_in_priority_order(priority: str, order: list[int]) -
     """Borrowers enter on days 0, 1 and 2 and are due a call every day; nobody answers, so
     one progressive agent rings each for a minute. On day 2 all three are on the list."""
     sc = _centre(
-        {"population.arrival": "inflow", "population.inflow_days": 3, "agents.dialer": "progressive"},
+        {"population.arrival": "inflow", "population.inflow_days": 3},
+        {"agents.dialer": "progressive"},
         days=3,
         **{"agents.priority": priority},
     )  # fmt: skip

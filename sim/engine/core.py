@@ -78,6 +78,8 @@ class Model:
         self.borrowers: list[Borrower | None] = [None] * len(self.traits)
         self.finished: list[Borrower] = []
         self.events_processed = 0
+        self.next_arrival = 0.0
+        """When the next account arrives (days; inf: no more): the dialer never runs past it."""
         self._progress: Callable[[int, int], None] | None = None
         self._next_report = 0
 
@@ -187,12 +189,15 @@ class Model:
             for i, row in zip(ids.tolist(), trait_rows(self.traits, ids), strict=True):
                 t = row[0]
                 if t >= self.horizon:
+                    self.next_arrival = INF
                     return
                 if t > env.now:
+                    self.next_arrival = t
                     yield env.timeout(t - env.now)
                 b = new_account(i, row, self.traits, self.sc, self.streams, self._call_window)
                 self.borrowers[i] = b
                 self._open(b)
+        self.next_arrival = INF
 
     def _open(self, b: Borrower) -> None:
         """Start an account now. It runs in its own time order until it joins the call list

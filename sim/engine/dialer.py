@@ -53,6 +53,8 @@ PRIORITIES: dict[str, Callable[[Borrower, float], float]] = {
     "fifo": lambda b, listed: listed,
 }
 """Call-list orders, as a key of the account (and the time it was listed): smallest first."""
+DYNAMIC = frozenset({"balance", "score"})
+"""Orders whose key changes with the account (re-sorted at each day's close)."""
 
 
 class Dialer:
@@ -68,10 +70,14 @@ class Dialer:
         self.ring = sc.ladder.agent.ring_minutes / MINUTES_PER_DAY
         self.cap = sc.rules.max_abandoned_share
         self.key = PRIORITIES[ag.priority]
+        self.rekey = ag.priority in DYNAMIC  # the key changes as the account lives
         shift: Shift = team.shift
         self.open = shift.start_hour / 24.0
         self.close = (shift.start_hour + shift.hours) / 24.0
-        self.joining: list[tuple[float, int, Borrower]] = []  # (listed from, seq, account)
+        # Accounts due from a later time, by the moment they are let in (the first moment in
+        # hours at or after it): many share one (a day's opening), so a bucket each.
+        self.joining: dict[float, list[tuple[float, int, Borrower]]] = {}
+        self.joining_at: list[float] = []  # the buckets' moments, a heap
         self.listed: list[tuple[float, int, Borrower]] = []  # (priority key, seq, account)
         self.seq = 0
         self.carry = 0.0  # predictive: the fraction of a line owed to the next wave
@@ -93,8 +99,15 @@ class Dialer:
         self.seq += 1
         b.listed = self.seq  # an entry is live while the account holds its number
         b.hold = t
-        heapq.heappush(self.joining, (t, self.seq, b))
-        self._schedule(self.admission(t))
+        at = self.admission(t)
+        bucket = self.joining.get(at)
+        if bucket is None:
+            self.joining[at] = [(t, self.seq, b)]
+            heapq.heappush(self.joining_at, at)
+            if at < self.wake_at:
+                self._schedule(at)
+        else:
+            bucket.append((t, self.seq, b))
 
     def admission(self, t: float) -> float:
         """The first moment at or after ``t`` inside the team's daily hours."""
@@ -107,11 +120,20 @@ class Dialer:
         return t
 
     def _admit(self, now: float) -> None:
-        joining, listed, key = self.joining, self.listed, self.key
-        while joining and joining[0][0] <= now:  # not before: the account lived up to then
-            since, seq, b = heapq.heappop(joining)
-            if b.listed == seq and b.state == "open":
-                heapq.heappush(listed, (key(b, since), seq, b))
+        """Let in the accounts due by ``now`` (never before: each lived up to then)."""
+        joining_at, listed, key = self.joining_at, self.listed, self.key
+        while joining_at and joining_at[0] <= now:
+            new = [
+                (key(b, since), seq, b)
+                for since, seq, b in self.joining.pop(heapq.heappop(joining_at))
+                if b.listed == seq and b.state == "open"
+            ]
+            if len(new) > len(listed):  # a morning's list: one heapify beats many pushes
+                listed.extend(new)
+                heapq.heapify(listed)
+            else:
+                for item in new:
+                    heapq.heappush(listed, item)
 
     def _next_listed(self) -> Borrower | None:
         """Pop the first account on the list still due a call (stale entries drop off)."""
@@ -141,10 +163,25 @@ class Dialer:
 
     def _wake(self, generation: int, now: float) -> None:
         """Wake-up at ``now`` (days; exactly the time asked for, which ``env.now`` may miss
-        in the last bit after ``now - env.now`` was added back)."""
+        in the last bit after ``now - env.now`` was added back).
+
+        The dialer then works on through its own next moments (agents freeing up, the
+        close, the next opening) without going back to SimPy's event queue, for as long as
+        nothing else can happen first: the only other process is the arrivals, so it stops
+        short of the next arrival (an account arriving then may join the list). The same
+        moments in the same order, without an event for each wave."""
         if generation != self._generation:  # superseded by an earlier wake-up
             return
         self.wake_at = -INF  # awake
+        limit = min(self.model.next_arrival, self.horizon)
+        nxt = self._work(now)
+        while nxt < limit:
+            nxt = self._work(nxt)
+        self.wake_at = INF
+        self._schedule(nxt)
+
+    def _work(self, now: float) -> float:
+        """What the dialer does at ``now``; returns when it has something to do next."""
         day = int(now)
         if day != self.day:
             self.day, self.answered_today, self.abandoned_today = day, 0, 0
@@ -163,10 +200,9 @@ class Dialer:
                 self._close_day(day, now)
             if self.listed:  # the next opening
                 nxt = self.admission(now)
-        if self.joining:
-            nxt = min(nxt, self.admission(self.joining[0][0]))
-        self.wake_at = INF
-        self._schedule(nxt)
+        if self.joining_at:
+            nxt = min(nxt, self.joining_at[0])
+        return nxt
 
     def _predictive_now(self) -> bool:
         """Predictive unless the abandonment cap is reached today."""
@@ -189,9 +225,10 @@ class Dialer:
             self.carry -= lines
             while lines and (b := self._next_listed()) is not None:
                 lines -= self._dial(b, now)
-            if team.free_by(now, arrive):  # an agent still unmatched: redial after the ring
-                return now + max(self.ring, 1.0 / SECONDS_PER_DAY)
-        return max(team.next_free(now) - self.answer, now + 1.0 / SECONDS_PER_DAY)
+        ready = team.next_free(now)
+        if ready <= arrive:  # an agent still unmatched: redial once the lines stop ringing
+            return now + max(self.ring, 1.0 / SECONDS_PER_DAY)
+        return ready - self.answer
 
     def _progressive(self, now: float) -> float:
         """Progressive: one line per free agent, who waits through the ringing."""
@@ -215,7 +252,9 @@ class Dialer:
         b.hold = now
         b.agenda[self.slot] = now
         self.dialled = False
-        self.model.resume(b)
+        steps = b.steps  # resume the account (Model.resume, inlined: once per dial)
+        if steps is not None and next(steps, None) is None:
+            b.steps = None
         b.dialling = False
         if self.dialled:
             self.dialled_by_day[int(now)] += 1
@@ -248,14 +287,15 @@ class Dialer:
         longer due, re-sort the rest (their keys may have changed) and count the backlog."""
         self.closed_day = day
         kept = []
-        resume = self.model.resume
-        for _, seq, b in self.listed:
+        resume, rekey = self.model.resume, self.rekey
+        for key, seq, b in self.listed:
             if b.listed != seq or b.state != "open":
                 continue
-            b.hold = now
-            resume(b)
+            if min(b.agenda) <= now:  # something happened to it since it was listed
+                b.hold = now
+                resume(b)
             if b.listed == seq and b.state == "open":
-                kept.append((self.key(b, now), seq, b))
+                kept.append((self.key(b, now) if rekey else key, seq, b))
         heapq.heapify(kept)
         self.listed = kept
         self.backlog_by_day[min(day, len(self.backlog_by_day) - 1)] = float(len(kept))
