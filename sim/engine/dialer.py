@@ -98,8 +98,8 @@ class Dialer:
         """Account ``b`` is due an agent call from ``t`` (days) on: it joins the list then."""
         self.seq += 1
         b.listed = self.seq  # an entry is live while the account holds its number
-        b.hold = t
         at = self.admission(t)
+        b.hold = at  # nobody dials it before then: it lives on up to that moment
         bucket = self.joining.get(at)
         if bucket is None:
             self.joining[at] = [(t, self.seq, b)]

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.experiments.staffing import head_count_parameter, marginal_values, turning_points
 from sim.experiments.sweep_run import load_sweep_results
 from sim.results import metrics as registry
 from sim.results import stats
@@ -60,6 +61,8 @@ class SweepReport:
     warnings: tuple[str, ...]
     paired: pd.DataFrame | None = None
     reference: int | None = None
+    marginal: pd.DataFrame | None = None
+    """Sweeps over head-count: net recovery of one more agent (:mod:`.staffing`)."""
 
     @property
     def parameters(self) -> list[str]:
@@ -304,10 +307,16 @@ def report(
     if reference is not None:
         paired = paired_differences(results, reference, level)
         wide = _with_differences(wide, paired)
+    marginal = None
+    head = head_count_parameter(manifest)
+    if head is not None and len(results):
+        marginal = marginal_values(points, results, head, level=level)
     done = results["unit"].nunique() if len(results) else 0
     if done < manifest["units"]:
         notes.insert(0, f"{manifest['units'] - done} of {manifest['units']} units have no result")
-    return SweepReport(manifest, wide, estimates, pareto, sens, tuple(notes), paired, reference)
+    return SweepReport(
+        manifest, wide, estimates, pareto, sens, tuple(notes), paired, reference, marginal
+    )
 
 
 # --------------------------------------------------------------------------- EMA export
@@ -370,7 +379,8 @@ def write_report(
     draw: Draw | None = None,
 ) -> Path:
     """Write ``<sweep_dir>/report/``: points.csv/.parquet, estimates.parquet, pareto.csv,
-    sensitivity.csv, paired.csv (with ``reference``), the charts drawn by ``draw`` (none
+    sensitivity.csv, paired.csv (with ``reference``), marginal.csv and turning_points.csv
+    (a sweep over head-count), the charts drawn by ``draw`` (none
     without it; ``overdue sweep-report`` passes :func:`sim.plots.sweep.draw_all`),
     ema_results.tar.gz and manifest.json (with the warnings). Written atomically; an earlier
     report is replaced."""
@@ -387,6 +397,9 @@ def write_report(
             rep.sensitivity.to_csv(tmp / "sensitivity.csv", index=False)
         if rep.paired is not None:
             rep.paired.to_csv(tmp / "paired.csv", index=False)
+        if rep.marginal is not None and len(rep.marginal):
+            rep.marginal.to_csv(tmp / "marginal.csv", index=False)
+            turning_points(rep.marginal).to_csv(tmp / "turning_points.csv", index=False)
         if len(results):
             write_ema(tmp / "ema_results.tar.gz", *ema_experiments(rep.manifest, points, results))
         charts = draw(rep, tmp, formats) if draw is not None else []

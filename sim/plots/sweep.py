@@ -1,6 +1,6 @@
 """Charts of a sweep report (matplotlib only): metric against a parameter with confidence
-bands, two-parameter heatmaps, the Pareto front of recovery against harm, and sensitivity
-indices with their confidence intervals.
+bands, two-parameter heatmaps, the Pareto front of recovery against harm, sensitivity
+indices with their confidence intervals, and the staffing answer of a head-count sweep.
 
 Every function takes a :class:`sim.experiments.sweep_report.SweepReport` (or its tables)
 and an optional ``ax``, and returns the figure. :func:`draw_all` writes the standard set to a
@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from sim.experiments.staffing import head_count_parameter, turning_points
 from sim.experiments.sweep_report import HARM, RECOVERY, SweepReport
 from sim.plots.draw import figure_axes
 from sim.plots.style import (
@@ -203,6 +204,79 @@ def sensitivity_bars(rep: SweepReport, metric: str, ax: Axes | None = None) -> F
     return fig
 
 
+STAFFING_PANELS = (
+    "money.recovery_rate",
+    "money.net_recovery",
+    "money.cost_total",
+    "harm.complaints_per_1000",
+    "agents.abandonment_rate",
+)
+"""What the staffing chart shows against head-count (those the sweep kept), then the
+marginal net recovery of one more agent."""
+
+
+@styled
+def staffing(rep: SweepReport) -> Figure:
+    """The staffing answer of a sweep over head-count: each kept metric of
+    :data:`STAFFING_PANELS` against head-count (one line per combination of the other
+    parameters, 95% CI bands), and the marginal net recovery of one more agent between
+    consecutive head-counts (paired over replications, 95% CI), with the head-count where it
+    first turns negative marked."""
+    head = head_count_parameter(rep.manifest)
+    if head is None:
+        raise ValueError("staffing: the sweep has no head-count parameter")
+    panels = [m for m in STAFFING_PANELS if m in rep.metrics]
+    fig = Figure(figsize=(11.0, 6.8), layout="constrained")
+    axes = fig.subplots(2, 3).ravel()
+    pts = rep.points
+    others = [p for p in rep.parameters if p != head]
+    groups = list(pts.groupby(others, sort=False)) if others else [((), pts)]
+    colours = policy_colours([_key(k) for k, _ in groups])
+    for ax, metric in zip(axes, panels, strict=False):
+        for key, g in groups:
+            g = g.sort_values(head)
+            colour = colours[_key(key)]
+            ax.plot(g[head], g[metric], marker="o", markersize=3, color=colour,
+                    label=_key(key) or None)  # fmt: skip
+            ax.fill_between(g[head], g[f"{metric}.ci_low"], g[f"{metric}.ci_high"],
+                            color=colour, alpha=0.18, linewidth=0)  # fmt: skip
+        ax.set_title(metric_label(metric), fontsize="medium")
+        ax.set_ylabel(unit_text(metric_unit(metric)))
+        unit_axis(ax.yaxis, metric_unit(metric))
+    for ax in axes[len(panels) : -1]:
+        ax.set_visible(False)
+    ax = axes[-1]
+    marginal = rep.marginal if rep.marginal is not None else pd.DataFrame()
+    turning = turning_points(marginal)
+    for key, g in marginal.groupby(others, sort=False) if others else [((), marginal)]:
+        if g.empty:
+            continue
+        colour = colours[_key(key)]
+        mid = (g["from"].astype(float) + g["to"].astype(float)) / 2
+        err = [g["per_unit"] - g["low"], g["high"] - g["per_unit"]]
+        ax.errorbar(mid, g["per_unit"], yerr=err, fmt="o-", color=colour, markersize=3,
+                    capsize=2, label=_key(key) or None)  # fmt: skip
+    ax.axhline(0, color="black", linewidth=0.8)
+    for _, row in turning.iterrows():
+        if np.isfinite(row["negative_from"]):
+            key = tuple(row[o] for o in others)
+            ax.axvline(row["negative_from"], color=colours[_key(key)], linestyle=":", linewidth=1)
+    ax.set_title("Net recovery of one more agent", fontsize="medium")
+    ax.set_ylabel("yuan per added agent")
+    unit_axis(ax.yaxis, "yuan")
+    for a in axes:
+        if a.get_visible():
+            a.set_xlabel(head)
+    if others:
+        axes[0].legend(title=", ".join(others), fontsize="small")
+    reps = int(pts[f"{panels[0]}.n"].max()) if panels and len(pts) else 0
+    fig.suptitle(
+        f"Staffing: results against {head}\nmean and 95% CI over {reps} replications; "
+        "dotted line: where one more agent first loses money"
+    )
+    return fig
+
+
 def draw_all(rep: SweepReport, out_dir: Path, formats: Sequence[str] = ("png",)) -> list[Path]:
     """Draw the standard charts of a report into ``out_dir``; return the files written."""
     written: list[Path] = []
@@ -223,6 +297,8 @@ def draw_all(rep: SweepReport, out_dir: Path, formats: Sequence[str] = ("png",))
             save(heatmap(rep, metric, params[1], params[0]), f"heatmap_{_slug(metric)}")
         if rep.sensitivity is not None and (rep.sensitivity["metric"] == metric).any():
             save(sensitivity_bars(rep, metric), f"sensitivity_{_slug(metric)}")
+    if head_count_parameter(rep.manifest) is not None and "money.net_recovery" in rep.metrics:
+        save(staffing(rep), "staffing")
     recovery = [m for m in RECOVERY if m in rep.metrics][:1]
     for harm in (m for m in HARM if m in rep.metrics):
         if recovery:

@@ -77,7 +77,8 @@ class Agents:
         hi=100_000,
         doc="head-count per 10,000 borrowers in the population, used when head_count is 0 "
         "(at least 1 when > 0)",
-        source=f"{CAL}: early-stage collectors work a few hundred accounts each",
+        source="modelling choice: near the best net recovery of the staffing sweep "
+        "(docs/call_centre.md); capacity binds in the first weeks of a cohort",
     )
     shift_start: float = param(9.0, unit="hour", lo=0, hi=24, doc="shift start")
     shift_hours: float = param(
@@ -93,7 +94,7 @@ class Agents:
     )
     talk_minutes: float = param(
         5.0, unit="minutes", lo=0.05, hi=240, doc="mean talk time of an answered agent call",
-        source=f"{CAL}: average handle time 5-9 minutes in collections",
+        source=f"{CAL}: 45-55 talk minutes an agent-hour at 8-10 right-party contacts",
     )  # fmt: skip
     talk_cv: float = param(
         0.8, lo=0, hi=10, doc="coefficient of variation of talk time (lognormal)",
@@ -101,11 +102,12 @@ class Agents:
     )  # fmt: skip
     wrap_minutes: float = param(
         0.75, unit="minutes", lo=0, hi=120, doc="mean after-call work (notes, promise entry)",
-        source=f"{CAL}: after-call work mean 45 s, median 25 s",
+        source="modelling choice: notes and a promise to pay entered, within the 5-6 minutes "
+        "an agent spends per contact",
     )  # fmt: skip
     wrap_cv: float = param(
         1.5, lo=0, hi=10, doc="coefficient of variation of after-call work (lognormal)",
-        source=f"{CAL}: mean 45 s with median 25 s implies a lognormal CV of about 1.5",
+        source="modelling choice: short, with a long tail (a plan set up)",
     )  # fmt: skip
     dialer: str = param(
         "predictive",
@@ -117,7 +119,8 @@ class Agents:
     pacing_ratio: float = param(
         1.2, unit="lines per agent", lo=1, hi=20,
         doc="lines a predictive dialer rings for each agent about to be free",
-        source=f"{CAL}: predictive dialers run 1.5-3 lines per agent",
+        source="modelling choice: keeps abandoned calls near 3% of live answers on the "
+        "baseline (docs/call_centre.md)",
     )  # fmt: skip
     answer_seconds: float = param(
         15.0, unit="seconds", lo=0, hi=120,
@@ -169,7 +172,7 @@ class Costs:
     agent_hour: float = param(
         60.0, unit="yuan", lo=0, hi=1e5,
         doc="loaded cost of a paid agent-hour: every staffed hour is paid, idle or not",
-        source=f"{CAL}: a collector's loaded wage in a Chinese city, about 10,000 yuan a month",
+        source="modelling choice: about 10,000 yuan a month for a collector's 9-hour shifts",
     )  # fmt: skip
     line_minute: float = param(
         0.1, unit="yuan", lo=0, hi=100, doc="telephone line cost per minute of dialling"
