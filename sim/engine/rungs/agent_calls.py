@@ -120,6 +120,11 @@ class AgentCalls(Calls):
         """The dialer dials the account now: one attempt, and an agent if it is answered."""
         b.dialling = False
         b.hold = INF  # off the list: the account runs on its own again
+        if b.last_call > t:  # a call ran past the hold: the account lived ahead of the dialer
+            raise RuntimeError(
+                f"account {b.bid}: dialled at t={t!r} after a call at t={b.last_call!r}: an "
+                "account on the call list must not run past its hold"
+            )
         attempts = b.n_agent
         self.dial(b, t, due)
         k = self.slot

@@ -101,7 +101,8 @@ class Calls(Rung):
 
         Unanswered attempts are most of an unpaid account's life, so they run here in a row,
         without going back to the account loop, for as long as the next attempt on this
-        channel is also the account's next step (the test the loop makes, ties included);
+        channel is also the account's next step (the tests the loop makes: ties included,
+        and no step past ``b.hold``);
         each attempt still counts as one step. This is the engine's hot path, so it is
         written flat.
         """
@@ -176,7 +177,15 @@ class Calls(Rung):
                 if b.consec_unanswered >= unanswered_after and not b.rotated:
                     on_unanswered(b, t)
             nxt = due[k]
-            if waits_for_agent or not t < nxt < horizon or min(due) != nxt or due.index(nxt) != k:
+            # The next attempt runs here only if it is the account's next step, and not past
+            # ``b.hold`` (the account is on the call list: the dialer may call it first).
+            if (
+                waits_for_agent
+                or not t < nxt < horizon
+                or nxt > b.hold
+                or min(due) != nxt
+                or due.index(nxt) != k
+            ):
                 m.events_processed += steps
                 return
             t = nxt
