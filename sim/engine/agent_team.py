@@ -69,6 +69,13 @@ class Served:
     held_to: list[float] = field(default_factory=list)
     """... and until when (the answer, or the dialer giving up on an unanswered line)."""
 
+    def add(self, offered: float, started: float, ended: float, agent: int) -> None:
+        """A call put through: offered, taken by ``agent`` at ``started``, done at ``ended``."""
+        self.offered.append(offered)
+        self.started.append(started)
+        self.ended.append(ended)
+        self.agent.append(agent)
+
 
 class AgentTeam:
     """``head_count`` agents working ``shift``; see the module docstring."""
@@ -161,10 +168,7 @@ class AgentTeam:
             c.held_from.append(held_from)
             c.held_to.append(start)
             if handle_minutes > 0:
-                c.offered.append(start)
-                c.started.append(start)
-                c.ended.append(end)
-                c.agent.append(agent)
+                c.add(start, start, end, agent)
         return end
 
     def offer(self, t: float, handle_minutes: float, patience_minutes: float = math.inf):
@@ -185,9 +189,5 @@ class AgentTeam:
         end = start + handle_minutes / MINUTES_PER_DAY
         heapq.heapreplace(self._free, (end, agent))
         if self.record:
-            c = self.calls
-            c.offered.append(t)
-            c.started.append(start)
-            c.ended.append(end)
-            c.agent.append(agent)
+            self.calls.add(t, start, end, agent)
         return start, agent
