@@ -409,7 +409,7 @@ class Model:
         b.rs_plan = b.rs_agent = None
         if self._progress is not None and len(self.finished) >= self._next_report:
             # Report every 0.5% of accounts: simulated days would be a poor measure of work,
-            # since an account runs ahead of the clock until it meets the agent pool.
+            # since an account runs ahead of the clock until it joins the call list.
             total = len(self.traits)
             self._next_report = len(self.finished) + max(1, total // 200)
             self._progress(len(self.finished), total)

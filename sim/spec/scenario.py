@@ -184,7 +184,7 @@ class Costs:
         lo=0,
         hi=1e4,
         doc="cost per call to an emergency contact, agent time included (these calls "
-        "take no capacity from the agent pool)",
+        "take no agent's time)",
     )
 
 
@@ -243,7 +243,7 @@ class Scenario:
     behaviour: Behaviour = section(Behaviour, "repayment dynamics")
     ladder: Ladder = section(Ladder, "the collections ladder")
     rules: Rules = section(Rules, "contact rules")
-    agents: Agents = section(Agents, "agent pool")
+    agents: Agents = section(Agents, "the call centre: agents, shifts, handle times, the dialer")
     fees: Fees = section(Fees, "fees and penalty interest")
     costs: Costs = section(Costs, "other costs")
 

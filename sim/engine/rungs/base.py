@@ -88,7 +88,7 @@ class Rung:
     counts: ClassVar[tuple[Count, ...]] = ()
     daily: ClassVar[tuple[str, ...]] = ()
     waits_for_agent: ClassVar[bool] = False
-    """Its first entry's answered calls wait for the clock to meet the shared agent pool."""
+    """Its first entry is placed by the dialer through the call list (agent calls)."""
     spec: ClassVar[type | None] = None
     """For a rung added from outside the package: the spec dataclass of its section."""
 
