@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from conftest import run, scenario, seg
 
-from sim.engine.core import head_count
+from sim.engine.agent_team import head_count
 from sim.engine.rungs.agent_calls import lognormal
 from sim.results.summary import summarize
 

@@ -31,9 +31,21 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 MINUTES_PER_DAY = 1440.0
 _EPS = 1e-12  # days: shift boundaries computed two ways
+
+
+def head_count(scenario: Any) -> int:
+    """The team's head-count: ``agents.head_count``, or ``per_10k_borrowers`` scaled to the
+    population (at least 1 when above zero)."""
+    a = scenario.agents
+    if a.head_count:
+        return a.head_count
+    if a.per_10k_borrowers <= 0:
+        return 0
+    return max(1, round(a.per_10k_borrowers * scenario.population.borrowers / 10_000))
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ joins the call list and parks until the dialer (:mod:`sim.engine.dialer`), which
 SimPy clock, resumes it (see :meth:`Model.account` for why this changes no result).
 Arrivals and the dialer are the only things in SimPy's event queue.
 
-What the rungs share lives here: the clock, the agent team and its dialer, the contact
-rules, the recorder,
-and the account services every rung uses (stages, costs, the repayment intensity, payments,
-resolution, complaints). Use :func:`simulate`; it returns
+The model holds what the rungs share: the clock, the agent team and its dialer, the contact
+rules, the recorder, and the account services every rung uses (:mod:`sim.engine.services`:
+stages, costs, the repayment intensity, payments, resolution, complaints). Use
+:func:`simulate`; it returns
 :class:`~sim.results.records.Records`. The engine never prints or writes files.
 """
 
@@ -29,7 +29,7 @@ import simpy
 
 import sim
 from sim.engine.account import INF, Borrower
-from sim.engine.agent_team import AgentTeam, Shift
+from sim.engine.agent_team import AgentTeam, Shift, head_count
 from sim.engine.contact_rules import ContactRules
 from sim.engine.dialer import Dialer
 from sim.engine.outcomes import outcome_columns
@@ -37,6 +37,7 @@ from sim.engine.population import Traits, new_account, sample_traits, trait_rows
 from sim.engine.rungs import LADDER
 from sim.engine.rungs.base import HOOKS, Rung
 from sim.engine.rungs.layout import layout
+from sim.engine.services import AccountServices
 from sim.engine.streams import Streams
 from sim.results.records import Recorder, Records
 from sim.spec import Scenario
@@ -45,17 +46,11 @@ MAX_STEPS_WITHOUT_WAITING = 1_000_000
 """Guard against an engine bug: a step that re-schedules itself at the same instant would
 loop for ever. A real account takes a few hundred steps over a year (one check per step is
 cheaper than tracking repeats of the same instant)."""
-_LATE_STREAMS = {
-    "contact": "rs_contact",
-    "platform": "rs_platform",
-    "plan": "rs_plan",
-    "agent": "rs_agent",
-}
-"""Random streams opened on first use (:meth:`Model.late`), and the attribute of each."""
 
 
-class Model:
-    """One replication: the environment, the rungs, the shared services and the accounts."""
+class Model(AccountServices):
+    """One replication: the environment, the rungs, the accounts, and (inherited from
+    :class:`~sim.engine.services.AccountServices`) the services the rungs share."""
 
     def __init__(
         self,
@@ -265,131 +260,6 @@ class Model:
                 )
         self.events_processed += steps
 
-    # ------------------------------------------------------------------ services for rungs
-
-    def late(self, b: Borrower, purpose: str) -> Iterator[float]:
-        """The borrower's stream for a rarely used ``purpose`` (contact, platform, plan),
-        opened on first use. The draws are the same as if it had been opened at entry."""
-        attr = _LATE_STREAMS[purpose]
-        rs = getattr(b, attr)
-        if rs is None:
-            rs = self.streams.stream(purpose, b.bid)
-            setattr(b, attr, rs)
-        return rs
-
-    @staticmethod
-    def exp(b: Borrower, rate: float) -> float:
-        """Exponential waiting time (days) for a life event of the borrower."""
-        if rate <= 0:
-            return INF
-        return -math.log(1.0 - next(b.rs_life)) / rate
-
-    def event(self, b: Borrower, t: float, kind: str, channel: str = "", detail: str = "",
-              amount: float = 0.0) -> None:  # fmt: skip
-        """Record a trace event (call only when ``self.trace``)."""
-        self.rec.event(t, b.bid, t - b.entered, kind, channel, detail, amount)
-
-    def stage(self, b: Borrower, t: float, name: str) -> None:
-        """The account reaches stage ``name`` (once)."""
-        bit = self.stage_bit[name]
-        if not b.stages & bit:
-            b.stages |= bit
-            if self.trace:
-                self.event(b, t, "stage", name)
-
-    def cost(self, b: Borrower, channel: str, amount: float) -> None:
-        """Spend ``amount`` yuan on the account, on cost channel ``channel``."""
-        self.rec.costs[channel] += amount
-        b.cost += amount
-
-    def repay_time(self, b: Borrower, t: float, due: list[float]) -> None:
-        """Re-draw the next repayment after the intensity changed (not while on a plan)."""
-        due[self.pay] = INF if b.in_plan else b.sample_payment(t, self.kappa, self.gamma)
-
-    def reached(self, b: Borrower, t: float, due: list[float]) -> None:
-        """The borrower was reached (answered, relayed, found, called in, or paid)."""
-        b.last_contact = t
-        b.consec_unanswered = 0
-        for hook in self._on_reached:
-            hook(b, t, due)
-
-    def contacted(
-        self, b: Borrower, t: float, due: list[float], effect: float, channel: str
-    ) -> None:
-        """A reminder was read or a call answered on ``channel``: the repayment intensity
-        jumps, and later repayments are credited to ``channel`` (last touch)."""
-        b.last_touch = channel
-        self.excite(b, t, due, b.contact_jump(effect, t, self.gamma))
-
-    def escalated(
-        self, b: Borrower, t: float, due: list[float], effect: float, channel: str
-    ) -> None:
-        """Escalation (emergency contact relayed, field visit, court summons) raises the
-        intensity; later repayments are credited to ``channel`` (last touch)."""
-        b.last_touch = channel
-        self.excite(b, t, due, b.escalation_jump(effect, t, self.gamma))
-
-    def excite(self, b: Borrower, t: float, due: list[float], size: float) -> None:
-        """Raise the excess repayment intensity by ``size`` (per day) at ``t``.
-
-        The intensity is a sum of independent Poisson components, and the next repayment
-        already drawn is still exact given that none came before ``t``; the jump adds one
-        more component, decaying at ``kappa``, so the next repayment is the earlier of the
-        two (:meth:`Borrower.excite`). One draw instead of re-drawing everything.
-        """
-        nxt = b.excite(size, t, self.kappa)
-        if nxt < due[self.pay]:
-            due[self.pay] = nxt
-
-    def conversation(
-        self, b: Borrower, t: float, due: list[float], effect: float, channel: str
-    ) -> None:
-        """The borrower is on the line: reached, and the repayment intensity jumps."""
-        b.n_answered += 1
-        self.reached(b, t, due)
-        self.contacted(b, t, due, effect, channel)
-
-    def receive_payment(self, b: Borrower, t: float, amount: float, detail: str) -> float:
-        """Apply a repayment of ``amount`` yuan (fees first); returns the amount applied."""
-        b.accrue(t, self.sc)
-        amount = b.pay(amount)
-        rec = self.rec
-        self._recovered_by_day[rec.day_index(t)] += amount
-        rec.recovered_by[b.last_touch] += amount
-        for hook in self._on_payment:
-            hook(b, t, amount)
-        if self.trace:
-            self.event(b, t, "payment", "", detail, amount)
-        return amount
-
-    def complaint(self, b: Borrower, t: float, who: str) -> None:
-        """The borrower (``who="borrower"``) or a contact complains."""
-        b.n_complaints += 1
-        self.cost(b, "complaints", self.sc.costs.complaint)
-        if self.trace:
-            self.event(b, t, "complaint", who)
-
-    def note_call_hours(self, t: float) -> None:
-        """Independent check of the calling-hours rule: counts any call outside them."""
-        if not self.rules.in_hours(t):
-            self.rec.calls_outside_hours += 1
-
-    def resolve(self, b: Borrower, t: float, state: str, stage: str | None = None) -> None:
-        """Close the account in a final state (reaching ``stage``, if given); an unpaid
-        balance is written off."""
-        b.accrue(t, self.sc)
-        b.state = state
-        b.resolved = t
-        if state in ("cured", "plan_completed"):
-            self._cures_by_day[self.rec.day_index(t)] += 1
-        if stage is not None:
-            self.stage(b, t, stage)
-        for hook in self._on_close:
-            hook(b, t)
-        if self.trace:
-            self.event(b, t, "resolved", "", state)
-        self._finish(b)
-
     def _close_at_horizon(self, b: Borrower) -> None:
         """An account still open when the run stops; a write-off due exactly then happens."""
         at = b.entered + self._write_off.day
@@ -438,17 +308,6 @@ class Model:
         if "agent_idle" in self.rec.costs:
             self.rec.costs["agent_idle"] += idle / 60.0 * self.sc.costs.agent_hour
         return self.rec.finish(outcomes, monthly, daily, meta)
-
-
-def head_count(scenario: Scenario) -> int:
-    """The team's head-count: ``agents.head_count``, or ``per_10k_borrowers`` scaled to the
-    population (at least 1 when above zero)."""
-    a = scenario.agents
-    if a.head_count:
-        return a.head_count
-    if a.per_10k_borrowers <= 0:
-        return 0
-    return max(1, round(a.per_10k_borrowers * scenario.population.borrowers / 10_000))
 
 
 def simulate(

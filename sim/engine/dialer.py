@@ -252,9 +252,7 @@ class Dialer:
         b.hold = now
         b.agenda[self.slot] = now
         self.dialled = False
-        steps = b.steps  # resume the account (Model.resume, inlined: once per dial)
-        if steps is not None and next(steps, None) is None:
-            b.steps = None
+        self.model.resume(b)
         b.dialling = False
         if self.dialled:
             self.dialled_by_day[int(now)] += 1

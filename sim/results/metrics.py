@@ -3,7 +3,8 @@
 A :class:`Metric` names a figure (``money.collection_rate_30d``), says how to read it from a
 run's summary as a numerator and a denominator, and carries its label, unit and better
 direction. The one list serves the summary's ``headline`` and the text report, replications
-and compare (``--best-on``), sweep files and chart labels: a new metric is one entry here.
+and compare (``--best-on``), sweep files and chart labels: a new metric is one entry here
+(the call centre's are declared beside their summary, in :mod:`sim.results.call_centre`).
 
 Ratios (shares, rates, per 1,000, utilisation) carry a numerator and a denominator per
 replication and are pooled across replications (a ratio estimator); plain figures have
@@ -59,7 +60,9 @@ def _num(x: Any) -> float:
     return math.nan if x is None else float(x)
 
 
-def _plain(*path: str) -> Compute:
+def plain(*path: str) -> Compute:
+    """A plain figure of the summary at ``path`` (denominator 1)."""
+
     def compute(s: Summary, records: Any = None) -> tuple[float, float]:
         node: Any = s
         for key in path:
@@ -149,7 +152,9 @@ def _roll(month: int, by_balance: bool) -> Metric:
     )
 
 
-def _ratio(group: str, num: str, den: str) -> Compute:
+def ratio_of(group: str, num: str, den: str) -> Compute:
+    """A ratio of two figures of the summary's ``group`` (pooled across replications)."""
+
     def compute(s: Summary, records: Any = None) -> tuple[float, float]:
         return _num(s[group][num]), _num(s[group][den])
 
@@ -161,13 +166,16 @@ def _complaints(s: Summary, records: Any = None) -> tuple[float, float]:
 
 
 def _fixed_before_funnel() -> list[Metric]:
+    # The call centre's figures are declared with their summary (it imports this module).
+    from sim.results import call_centre
+
     return [
         Metric(
             "emergency_contact.median_day",
             "Median day the emergency-contact stage is reached",
             "days",
             None,
-            _plain("emergency_contact", "median_day"),
+            plain("emergency_contact", "median_day"),
             "median DPD at which borrowers reaching the stage reached it",
         ),
         _cure(30),
@@ -178,7 +186,7 @@ def _fixed_before_funnel() -> list[Metric]:
             "30-day collection rate",
             "share",
             "max",
-            _ratio("money", "collected_30d", "principal_followed_30d"),
+            ratio_of("money", "collected_30d", "principal_followed_30d"),
             "share of the principal overdue at DPD 0 repaid within 30 days (accounts followed "
             "30 days); the figure lenders publish",
         ),
@@ -189,24 +197,24 @@ def _fixed_before_funnel() -> list[Metric]:
             "Recovery rate, recovered / owed",
             "share",
             "max",
-            _ratio("money", "recovered", "amount_due"),
+            ratio_of("money", "recovered", "amount_due"),
             "yuan recovered over yuan owed (principal and fees)",
         ),
-        Metric("money.recovered", "Amount recovered", "yuan", "max", _plain("money", "recovered")),
-        Metric("money.cost_total", "Collection cost", "yuan", "min", _plain("money", "cost_total")),
+        Metric("money.recovered", "Amount recovered", "yuan", "max", plain("money", "recovered")),
+        Metric("money.cost_total", "Collection cost", "yuan", "min", plain("money", "cost_total")),
         Metric(
             "money.net_recovery",
             "Net recovery, recovered - cost",
             "yuan",
             "max",
-            _plain("money", "net_recovery"),
+            plain("money", "net_recovery"),
         ),
         Metric(
             "money.cost_per_yuan_recovered",
             "Cost / amount recovered",
             "share",
             "min",
-            _ratio("money", "cost_total", "recovered"),
+            ratio_of("money", "cost_total", "recovered"),
             "collection cost over the amount recovered",
         ),
         Metric(
@@ -221,7 +229,7 @@ def _fixed_before_funnel() -> list[Metric]:
             "Third-party contacts",
             "count",
             "min",
-            _plain("harm", "third_party_contacts"),
+            plain("harm", "third_party_contacts"),
             "calls to emergency contacts that were answered",
         ),
         Metric(
@@ -229,98 +237,11 @@ def _fixed_before_funnel() -> list[Metric]:
             "Third-party disclosures",
             "count",
             "min",
-            _plain("harm", "third_party_disclosures"),
+            plain("harm", "third_party_disclosures"),
             "answered calls to contacts in which the debt's details were disclosed",
         ),
-        *_STAFFING,
+        *call_centre.METRICS,
     ]
-
-
-_STAFFING = [
-    Metric(
-        "agents.service_level",
-        "Service level (answered calls put through in time)",
-        "share",
-        "max",
-        _ratio("agents", "served_in_time", "answered"),
-        "live-answered agent calls put through to an agent within agents.service_level_seconds",
-    ),
-    Metric(
-        "agents.asa_seconds",
-        "Average speed of answer",
-        "seconds",
-        "min",
-        _ratio("agents", "wait_seconds", "served"),
-        "mean wait of an answered call for its agent, over the calls put through",
-    ),
-    Metric(
-        "agents.abandonment_rate",
-        "Abandoned / live-answered calls",
-        "share",
-        "min",
-        _ratio("agents", "abandoned", "answered"),
-        "answered agent calls dropped for want of a free agent (regulators cap this at 3%)",
-    ),
-    Metric(
-        "agents.days_over_abandon_cap",
-        "Days over the abandonment cap",
-        "count",
-        "min",
-        _plain("agents", "days_over_abandon_cap"),
-        "days whose abandoned calls exceeded rules.max_abandoned_share (3% if no cap is set) "
-        "of their live-answered calls",
-    ),
-    Metric(
-        "agents.occupancy",
-        "Agent occupancy while staffed",
-        "share",
-        None,
-        _ratio("agents", "busy_minutes", "capacity_minutes"),
-        "agent-minutes on calls (talk and wrap-up) over agent-minutes on shift in calling hours",
-    ),
-    Metric(
-        "agents.utilisation",
-        "Agent utilisation of paid time",
-        "share",
-        None,
-        _ratio("agents", "busy_minutes", "paid_minutes"),
-        "agent-minutes on calls over agent-minutes paid",
-    ),
-    Metric(
-        "agents.list_penetration",
-        "Call-list penetration",
-        "share",
-        "max",
-        _ratio("agents", "dialled", "due"),
-        "accounts dialled over accounts due an agent call, summed over days (an account left "
-        "on the list at the day's close counts as due and not dialled that day)",
-    ),
-    Metric(
-        "agents.mean_backlog",
-        "Call-list backlog at close",
-        "count",
-        "min",
-        _ratio("agents", "backlog_days", "days"),
-        "accounts still due an agent call at the close of the day, mean over days",
-    ),
-    Metric(
-        "agents.cost",
-        "Agent cost (paid hours)",
-        "yuan",
-        "min",
-        _plain("agents", "cost"),
-        "paid agent-hours, idle time included, and the line time of their calls",
-    ),
-    Metric(
-        "agents.cost_per_contact",
-        "Agent cost per conversation",
-        "yuan",
-        "min",
-        _ratio("agents", "cost", "served"),
-        "agent cost over answered calls put through to an agent",
-    ),
-]
-"""The call centre's figures (:mod:`sim.engine.dialer`)."""
 
 
 # --------------------------------------------------------------------------- the registry

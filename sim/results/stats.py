@@ -99,6 +99,11 @@ def _clean(*columns: ArrayLike) -> list[np.ndarray]:
     return [a[keep] for a in arrays]
 
 
+def ratio(num: float, den: float) -> float | None:
+    """``num / den``, or None when the denominator is zero (a figure with no denominator)."""
+    return float(num) / float(den) if den else None
+
+
 def _ratio_terms(num: np.ndarray, den: np.ndarray) -> tuple[float, np.ndarray]:
     """Pooled ratio ``sum(num) / sum(den)`` and its linearised values (NaN if sum(den) = 0)."""
     mean_den = float(den.mean()) if den.size else 0.0

@@ -18,7 +18,9 @@ import numpy as np
 import pandas as pd
 
 from sim.results import metrics
+from sim.results.call_centre import agents_summary
 from sim.results.records import FINAL_STATES, Records, stages
+from sim.results.stats import ratio as _ratio
 from sim.spec import Scenario
 
 BUCKET_DAYS = 30
@@ -35,11 +37,6 @@ CURE_WINDOWS: tuple[int, ...] = (3, 7, 30)
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _ratio(num: float, den: float) -> float | None:
-    """``num / den``, or None when the denominator is zero."""
-    return float(num) / float(den) if den else None
 
 
 def jsonable(obj: Any) -> Any:
@@ -243,59 +240,6 @@ def _collection_30d(
     return float(paid[obs].sum()), float(out["principal"].to_numpy(dtype=float)[obs].sum())
 
 
-def _agents(records: Records, costs: dict[str, float]) -> dict[str, Any]:
-    """The call centre's figures: staffing, calls put through and abandoned, the list."""
-    daily = records.daily
-
-    def total(name: str) -> float:
-        return float(daily[name].sum()) if name in daily else 0.0
-
-    cap = daily["agent_capacity_minutes"].to_numpy(dtype=float) if len(daily) else np.zeros(0)
-    busy = daily["agent_busy_minutes"].to_numpy(dtype=float) if len(daily) else np.zeros(0)
-    working = cap > 0
-    answered, abandoned = total("agent_calls_answered"), total("agent_calls_abandoned")
-    cap_share = records.meta.get("abandon_cap") or 0.03
-    over = 0
-    if "agent_calls_answered" in daily:
-        ans = daily["agent_calls_answered"].to_numpy(dtype=float)
-        ab = daily["agent_calls_abandoned"].to_numpy(dtype=float)
-        over = int((ab > cap_share * ans + 1e-9).sum())
-    backlog = daily["list_backlog"].to_numpy(dtype=float) if "list_backlog" in daily else busy[:0]
-    agent_cost = costs.get("agent", 0.0) + costs.get("agent_idle", 0.0)
-    served = total("agent_calls_served")
-    return {
-        "head_count": records.meta.get("agents"),
-        "paid_minutes": total("agent_paid_minutes"),
-        "capacity_minutes": float(cap.sum()),
-        "busy_minutes": float(busy.sum()),
-        "ringing_minutes": total("agent_ringing_minutes"),
-        "occupancy": _ratio(busy.sum(), cap.sum()),
-        "utilisation": _ratio(busy.sum(), total("agent_paid_minutes")),
-        "peak_day_occupancy": float((busy[working] / cap[working]).max())
-        if working.any()
-        else None,
-        "answered": answered,
-        "served": served,
-        "abandoned": abandoned,
-        "abandonment_rate": _ratio(abandoned, answered),
-        "abandon_cap": cap_share,
-        "days_over_abandon_cap": over,
-        "served_in_time": total("agent_served_in_time"),
-        "service_level": _ratio(total("agent_served_in_time"), answered),
-        "wait_seconds": total("agent_wait_seconds"),
-        "asa_seconds": _ratio(total("agent_wait_seconds"), served),
-        "dialled": total("list_dialled"),
-        "due": total("list_due"),
-        "list_penetration": _ratio(total("list_dialled"), total("list_due")),
-        "backlog_days": float(backlog.sum()),
-        "days": float(len(backlog)),
-        "mean_backlog": _ratio(backlog.sum(), len(backlog)),
-        "max_backlog": float(backlog.max()) if backlog.size else None,
-        "cost": agent_cost,
-        "cost_per_contact": _ratio(agent_cost, served),
-    }
-
-
 # --------------------------------------------------------------------------- summary
 
 
@@ -410,7 +354,7 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
         "complaints_per_1000": harm["complaints_per_1000"],
         "third_party_disclosures": harm["third_party_disclosures"],
         "calls_outside_hours": harm["calls_outside_hours"],
-        "agents": _agents(records, costs),
+        "agents": agents_summary(records, costs),
         "segments": segments,
         "cure_within_days_by_segment": within,
     }
