@@ -68,14 +68,13 @@ class Shift:
 @dataclass
 class Served:
     """The calls the team took: when each was offered, started and ended (days) and by whom,
-    and the abandoned ones (offered, and how long the caller waited before hanging up)."""
+    when each abandoned call was offered, and the ringing progressive agents waited through."""
 
     offered: list[float] = field(default_factory=list)
     started: list[float] = field(default_factory=list)
     ended: list[float] = field(default_factory=list)
     agent: list[int] = field(default_factory=list)
     abandoned_at: list[float] = field(default_factory=list)
-    abandoned_after: list[float] = field(default_factory=list)
     held_from: list[float] = field(default_factory=list)
     """Progressive dialing: when an agent was taken to wait through a ringing line ..."""
     held_to: list[float] = field(default_factory=list)
@@ -107,7 +106,6 @@ class AgentTeam:
         self._free: list[tuple[float, int]] = [(0.0, k) for k in range(head_count)]
         self.record = record
         self.calls = Served()
-        self.offers = 0
 
     def on_shift_from(self, agent: int, t: float) -> float:
         """The first moment at or after ``t`` when ``agent`` is on shift (inf if never)."""
@@ -190,12 +188,10 @@ class AgentTeam:
         ``handle_minutes``; or None when the wait would exceed ``patience_minutes`` (the caller
         hangs up: abandoned) or no agent ever works.
         """
-        self.offers += 1
         start = self._ready(t, math.inf)
         if start is None or (start - t) * MINUTES_PER_DAY > patience_minutes:
             if self.record:
                 self.calls.abandoned_at.append(t)
-                self.calls.abandoned_after.append(patience_minutes)
             return None
         agent = self._free[0][1]
         end = start + handle_minutes / MINUTES_PER_DAY

@@ -107,12 +107,10 @@ class AgentCalls(Calls):
     def on_due(self, b: Borrower, t: float, due: list[float]) -> None:
         if b.pending is not None:
             self.talk(b, t, due)
+        elif b.in_plan:  # calls pause while a plan is kept
+            due[self.slot] = INF
         elif not b.dialling:  # the call falls due: on the list until the dialer reaches it
-            due[self.slot] = INF
-            if not b.in_plan:
-                self.dialer.enlist(b, t)
-        elif b.in_plan:
-            due[self.slot] = INF
+            self.relist(b, due)
         else:
             self.place(b, t, due)
 
@@ -129,8 +127,7 @@ class AgentCalls(Calls):
         self.dial(b, t, due)
         k = self.slot
         if b.n_agent == attempts:  # the contact rules hold the call back: re-listed then
-            later, due[k] = due[k], INF
-            self.dialer.enlist(b, later)
+            self.relist(b, due)
             return
         if b.pending is None:
             self.dialer.no_answer(t)
@@ -172,8 +169,9 @@ class AgentCalls(Calls):
             self.relist(b, due)
 
     def relist(self, b: Borrower, due: list[float]) -> None:
-        """On the list again from the next call's time (``due``), at once: the same as
-        joining when that step comes (:meth:`on_due`), one step fewer on the hot path."""
+        """On the list from the time the call is due (``due``; none if inf). Called as soon
+        as that time is known (after a call, or when the rules put one off), not when it
+        comes: the same list, one step fewer on the hot path."""
         k = self.slot
         if due[k] < INF:
             self.dialer.enlist(b, due[k])
