@@ -226,3 +226,34 @@ def test_handle_times_in_the_trace_follow_the_distribution() -> None:
     assert len(h) > 1500
     sd = math.sqrt(5.0**2 + 1.0**2)
     assert abs(h.mean() - 6.0) <= 4 * sd / math.sqrt(len(h))
+
+
+def test_the_balance_order_calls_the_largest_debt_first() -> None:
+    """Five different principals, one progressive agent, nobody answers: on day 0 the
+    dials come in the order of the balances, read from the outcomes table."""
+    sc = _centre(
+        seg(principal_sigma=0.8),
+        {"population.borrowers": 5, "agents.dialer": "progressive", "agents.priority": "balance"},
+        days=1,
+    )
+    rec = run(sc)
+    order = [b for _, b in _dials(rec)]
+    by_principal = rec.outcomes.sort_values("principal", ascending=False)["borrower_id"]
+    assert len(set(rec.outcomes["principal"])) == 5
+    assert order == by_principal.tolist()
+
+
+def test_nobody_is_called_at_the_weekend_without_weekend_staff() -> None:
+    """Weekend share 0: days 5 and 6 (Saturday, Sunday) have no agent on shift, no dial
+    and no conversation; the list waits for Monday (day 7)."""
+    sc = _centre(
+        seg(agent_answer=1.0),
+        {"population.borrowers": 3, "agents.weekend_share": 0.0},
+        days=9,
+    )
+    rec = run(sc)
+    ev = rec.events
+    agent_days = np.floor(ev.loc[(ev["channel"] == "agent"), "time"]).astype(int)
+    assert set(agent_days) == {0, 1, 2, 3, 4, 7, 8}
+    assert rec.daily.loc[[5, 6], "agents_on_shift"].tolist() == [0, 0]
+    assert rec.daily.loc[[5, 6], "agent_paid_minutes"].tolist() == [0, 0]
