@@ -118,6 +118,20 @@ def test_unknown_key_names_its_exact_path(data: dict, path: str) -> None:
     assert str(err).startswith(f"{path}: ")
 
 
+@pytest.mark.parametrize(
+    ("data", "path", "pointer"),
+    [
+        ({"ladder": {"agent": {"talk_minutes": 6.0}}}, "ladder.agent.talk_minutes",
+         "agents.talk_minutes"),
+        ({"agents": {"slot_minutes": 30.0}}, "agents.slot_minutes", "exact queue"),
+    ],
+)  # fmt: skip
+def test_a_retired_key_says_where_its_meaning_went(data: dict, path: str, pointer: str) -> None:
+    err = _error(data)
+    assert err.path == path
+    assert "no longer a key" in err.message and pointer in err.message
+
+
 def test_unknown_key_lists_the_allowed_keys() -> None:
     err = _error({"ladder": {"emergency_contact": {"triger": "day"}}})
     assert "trigger" in err.message and "declined_calls" in err.message

@@ -83,6 +83,8 @@ def _build(cls: type, data: Any, path: str, base: Any = None) -> Any:
     unknown = sorted(set(data) - keys)
     if unknown:
         where = _join(path, unknown[0])
+        if where in RETIRED:
+            raise ScenarioError(where, f"no longer a key: {RETIRED[where]}")
         raise ScenarioError(where, f"unknown key; allowed keys here: {', '.join(sorted(keys))}")
     hints = _hints(cls)
     base = base if base is not None else cls()
@@ -126,6 +128,15 @@ def _build_mapping(hint: Any, data: Any, path: str, current: dict[str, Any]) -> 
             base = item_cls(**_NAMED_DEFAULTS.get(item_cls, {}).get(name, {}))
         out[name] = _build(item_cls, sub, _join(path, name), base)
     return out
+
+
+RETIRED = {
+    "ladder.agent.talk_minutes": "the mean talk time is agents.talk_minutes now (with "
+    "agents.wrap_minutes for after-call work); see docs/call_centre.md",
+    "agents.slot_minutes": "agents are an exact queue now, with no capacity slots; see "
+    "docs/call_centre.md",
+}
+"""Keys an older scenario file may still set, and where their meaning went."""
 
 
 def _check_consistency(s: Scenario) -> None:
