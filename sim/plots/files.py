@@ -11,10 +11,10 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.plots.call_centre import agents
 from sim.plots.compare import forest, policy_bars
 from sim.plots.draw import Run
 from sim.plots.run import (
-    agents,
     book_by_bucket,
     cost_vs_recovery,
     emergency_contact_by_dpd,
