@@ -15,7 +15,7 @@ import pytest
 from conftest import run, scenario, seg
 
 from sim.engine.agent_team import head_count
-from sim.engine.rungs.agent_calls import lognormal
+from sim.engine.rungs.agent_calls import HandleTime
 from sim.results.summary import summarize
 
 MIN = 1.0 / 1440.0  # one minute, in days
@@ -200,15 +200,26 @@ def test_head_count_is_absolute_or_scales_with_the_population(
     assert head_count(sc) == expected
 
 
-@pytest.mark.parametrize(("mean", "cv"), [(5.0, 0.8), (0.75, 1.5), (3.0, 0.0)])
-def test_lognormal_handle_times_have_the_mean_and_cv_asked_for(mean: float, cv: float) -> None:
-    """200,000 draws: the sample mean within 4 standard errors, the CV within 5%."""
+@pytest.mark.parametrize(
+    ("talk", "talk_cv", "wrap", "wrap_cv"), [(5.0, 0.8, 0.75, 1.5), (3.0, 0.0, 1.0, 0.5)]
+)
+def test_lognormal_handle_times_have_the_means_and_cvs_asked_for(
+    talk: float, talk_cv: float, wrap: float, wrap_cv: float
+) -> None:
+    """200,000 draws: each part's sample mean within 4 standard errors, its CV within 5%,
+    and talk and wrap-up independent (the correlation of their logs within 4/sqrt(n)),
+    though both come from one Box-Muller step."""
     rng = np.random.default_rng(3)
     u, v = rng.random(200_000), rng.random(200_000)
-    x = np.array([lognormal(mean, cv, a, b) for a, b in zip(u.tolist(), v.tolist(), strict=True)])
-    se = mean * cv / math.sqrt(len(x))
-    assert abs(x.mean() - mean) <= 4 * se + 1e-12
-    assert x.std() / x.mean() == pytest.approx(cv, rel=0.05, abs=1e-9)
+    handle = HandleTime("lognormal", talk, talk_cv, wrap, wrap_cv)
+    x = np.array([handle.draw(a, b) for a, b in zip(u.tolist(), v.tolist(), strict=True)])
+    for column, mean, cv in ((0, talk, talk_cv), (1, wrap, wrap_cv)):
+        y = x[:, column]
+        assert abs(y.mean() - mean) <= 4 * mean * cv / math.sqrt(len(y)) + 1e-12
+        assert y.std() / y.mean() == pytest.approx(cv, rel=0.05, abs=1e-9)
+    if talk_cv and wrap_cv:
+        r = np.corrcoef(np.log(x[:, 0]), np.log(x[:, 1]))[0, 1]
+        assert abs(r) <= 4 / math.sqrt(len(x))
 
 
 def test_handle_times_in_the_trace_follow_the_distribution() -> None:

@@ -202,11 +202,17 @@ class Model(AccountServices):
         self.resume(b)
 
     def resume(self, b: Borrower) -> None:
-        """Run the account's steps on, up to ``b.hold`` (the dialer moved it) or its end."""
-        if b.steps is not None and next(b.steps, None) is None:
+        """Run the account's steps on, up to ``b.hold`` (the dialer moved it) or its end.
+        An account that parks tells the dialer when its own next step is due."""
+        if b.steps is None:
+            return
+        wake = next(b.steps, None)
+        if wake is None:
             b.steps = None
+        else:
+            self.dialer.parked(b, wake)
 
-    def account(self, b: Borrower) -> Iterator[bool]:
+    def account(self, b: Borrower) -> Iterator[float]:
         """The life of one overdue account, from DPD 0 until it is resolved or the horizon.
 
         The account's steps run in its own time order, ahead of the clock: a step that
@@ -238,7 +244,7 @@ class Model(AccountServices):
             if t > b.hold:  # on the call list: wait for the dialer (even with nothing else
                 self.events_processed += steps  # to do before the horizon)
                 steps = 0
-                yield True  # parked (a generator that ends yields nothing)
+                yield t  # parked until its next step (a generator that ends yields nothing)
                 continue
             if t >= horizon:
                 break

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +56,25 @@ PRIORITIES: dict[str, Callable[[Borrower, float], float]] = {
 """Call-list orders, as a key of the account (and the time it was listed): smallest first."""
 DYNAMIC = frozenset({"balance", "score"})
 """Orders whose key changes with the account (re-sorted at each day's close)."""
+
+_SEQ_BITS = 40  # entry numbers below 2**40: a trillion listings per run
+_SEQ = (1 << _SEQ_BITS) - 1
+_TOP = 1 << 63
+_ALL = (1 << 64) - 1
+_double, _uint64 = struct.Struct("<d"), struct.Struct("<Q")
+
+
+def order_code(key: float, seq: int) -> int:
+    """One integer that sorts like ``(key, seq)``: the call list is a heap of these.
+
+    A heap of ints compares each pair in one step; a heap of ``(key, seq, account)`` tuples
+    compares keys, finds them equal (a cohort's accounts all entered together) and compares
+    again: popping the list was a tenth of the engine's time. The key's IEEE-754 bits are
+    mapped to an unsigned integer in the same order (negatives flipped, positives above
+    them), and the entry number fills the low bits."""
+    bits = _uint64.unpack(_double.pack(key + 0.0))[0]  # + 0.0: -0.0 sorts as 0.0
+    bits = bits ^ _ALL if bits & _TOP else bits | _TOP
+    return bits << _SEQ_BITS | seq
 
 
 class Dialer:
@@ -78,7 +98,12 @@ class Dialer:
         # hours at or after it): many share one (a day's opening), so a bucket each.
         self.joining: dict[float, list[tuple[float, int, Borrower]]] = {}
         self.joining_at: list[float] = []  # the buckets' moments, a heap
-        self.listed: list[tuple[float, int, Borrower]] = []  # (priority key, seq, account)
+        self.listed: list[int] = []  # the list: a heap of order codes (priority key, seq)
+        self.entries: dict[int, Borrower] = {}  # seq -> account: the live entries on the list
+        # Parked accounts (entry numbers) by the day whose close comes first after their own
+        # next step: the day's close brings up to date only those, not the whole list.
+        self.waking: dict[int, list[int]] = {}
+        self.woken_through = -1  # the last day whose close did so
         self.seq = 0
         self.carry = 0.0  # predictive: the fraction of a line owed to the next wave
         self.wake_at = INF
@@ -121,13 +146,13 @@ class Dialer:
 
     def _admit(self, now: float) -> None:
         """Let in the accounts due by ``now`` (never before: each lived up to then)."""
-        joining_at, listed, key = self.joining_at, self.listed, self.key
+        joining_at, listed, key, entries = self.joining_at, self.listed, self.key, self.entries
         while joining_at and joining_at[0] <= now:
-            new = [
-                (key(b, since), seq, b)
-                for since, seq, b in self.joining.pop(heapq.heappop(joining_at))
-                if b.listed == seq and b.state == "open"
-            ]
+            new = []
+            for since, seq, b in self.joining.pop(heapq.heappop(joining_at)):
+                if b.listed == seq and b.state == "open":
+                    entries[seq] = b
+                    new.append(order_code(key(b, since), seq))
             if len(new) > len(listed):  # a morning's list: one heapify beats many pushes
                 listed.extend(new)
                 heapq.heapify(listed)
@@ -135,12 +160,23 @@ class Dialer:
                 for item in new:
                     heapq.heappush(listed, item)
 
+    def parked(self, b: Borrower, wake: float) -> None:
+        """Listed account ``b`` parked with its own next step due at ``wake`` (days)."""
+        if wake < self.horizon:
+            day = math.ceil(wake - self.close)  # the first close at or after ``wake``
+            bucket = self.waking.get(day)
+            if bucket is None:
+                self.waking[day] = [b.listed]
+            else:
+                bucket.append(b.listed)
+
     def _next_listed(self) -> Borrower | None:
         """Pop the first account on the list still due a call (stale entries drop off)."""
-        listed = self.listed
+        listed, entries = self.listed, self.entries
         while listed:
-            _, seq, b = heapq.heappop(listed)
-            if b.listed == seq and b.state == "open":
+            seq = heapq.heappop(listed) & _SEQ
+            b = entries.pop(seq, None)
+            if b is not None and b.listed == seq and b.state == "open":
                 return b
         return None
 
@@ -189,16 +225,16 @@ class Dialer:
         close_at = day + self.close
         nxt = INF
         if now >= day + self.open - _EPS and now < close_at - _EPS:  # in hours: dial
-            if self.listed:
+            if self.entries:
                 dial = self._wave(now) if self._predictive_now() else self._progressive(now)
                 if dial < INF:
                     nxt = self.admission(max(dial, now + 1.0 / SECONDS_PER_DAY))
-                if self.listed and self.closed_day < day:
+                if self.entries and self.closed_day < day:
                     nxt = min(nxt, close_at)
-        elif self.listed:
+        elif self.entries:
             if now >= close_at - _EPS and self.closed_day < day:
                 self._close_day(day, now)
-            if self.listed:  # the next opening
+            if self.entries:  # the next opening
                 nxt = self.admission(now)
         if self.joining_at:
             nxt = min(nxt, self.joining_at[0])
@@ -233,7 +269,7 @@ class Dialer:
     def _progressive(self, now: float) -> float:
         """Progressive: one line per free agent, who waits through the ringing."""
         team = self.team
-        while self.listed:
+        while self.entries:
             agent = team.take(now)
             if agent is None:
                 break
@@ -281,22 +317,38 @@ class Dialer:
             self.team.occupy(agent, t, t + self.ring, 0.0)
 
     def _close_day(self, day: int, now: float) -> None:
-        """The day's hours are over: bring every listed account up to now, drop those no
-        longer due, re-sort the rest (their keys may have changed) and count the backlog."""
+        """The day's hours are over: bring up to now the listed accounts that had a step of
+        their own due (those that paid, got a plan or left the ladder drop off), re-sort the
+        list if its keys change, and count the backlog.
+
+        Only the accounts in :attr:`waking` up to today are touched, in the order they
+        parked: a listed account changes only by living its own steps, so the rest are as
+        they were. (Touching every account on the list each evening cost a tenth of the run.)
+        """
         self.closed_day = day
-        kept = []
-        resume, rekey = self.model.resume, self.rekey
-        for key, seq, b in self.listed:
-            if b.listed != seq or b.state != "open":
-                continue
-            if min(b.agenda) <= now:  # something happened to it since it was listed
-                b.hold = now
-                resume(b)
-            if b.listed == seq and b.state == "open":
-                kept.append((self.key(b, now) if rekey else key, seq, b))
-        heapq.heapify(kept)
-        self.listed = kept
-        self.backlog_by_day[min(day, len(self.backlog_by_day) - 1)] = float(len(kept))
+        resume, waking, entries = self.model.resume, self.waking, self.entries
+        for wake_day in range(self.woken_through + 1, day + 1):
+            for seq in waking.pop(wake_day, ()):
+                b = entries.get(seq)
+                if b is None:  # dialled since it parked
+                    continue
+                if b.listed == seq and b.state == "open":
+                    if min(b.agenda) > now:  # ``wake - close`` rounded up a day early
+                        self.waking.setdefault(day + 1, []).append(seq)
+                        continue
+                    b.hold = now
+                    resume(b)  # parks again (a later wake), unless it left the list
+                if b.listed != seq or b.state != "open":
+                    del entries[seq]
+        self.woken_through = day
+        if self.rekey:  # every key may have changed
+            key = self.key
+            self.listed = [order_code(key(b, now), seq) for seq, b in entries.items()]
+            heapq.heapify(self.listed)
+        elif len(self.listed) > 2 * len(entries) + 64:  # mostly entries that left: compact
+            self.listed = [code for code in self.listed if code & _SEQ in entries]
+            heapq.heapify(self.listed)
+        self.backlog_by_day[min(day, len(self.backlog_by_day) - 1)] = float(len(entries))
 
     # ------------------------------------------------------------------ results
 

@@ -41,7 +41,7 @@ PURPOSES: dict[str, int] = {
     "contact": 16,  # emergency contacts: answering, relaying, complaining
     "platform": 4,  # platform-side chance: call-time offsets, field visit, litigation
     "plan": 4,  # keeping plan instalments
-    "agent": 8,  # agent calls: talk and wrap-up times, patience while waiting for an agent
+    "agent": 12,  # agent calls: talk and wrap-up times, patience (3 per answered call)
 }
 OVERFLOW_CHUNK = 128
 """Draws taken at a time past the block's ``K`` (see :meth:`Streams.overflow`)."""

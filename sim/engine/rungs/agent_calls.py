@@ -22,14 +22,40 @@ from sim.engine.rungs.base import Count, Stage
 from sim.engine.rungs.calls import Calls, next_after
 
 
-def lognormal(mean: float, cv: float, u: float, v: float) -> float:
-    """A lognormal draw with this mean and coefficient of variation from two uniforms
-    (Box-Muller; ``cv = 0`` gives the mean)."""
-    if cv <= 0 or mean <= 0:
-        return mean
-    s2 = math.log1p(cv * cv)
-    z = math.sqrt(-2.0 * math.log(1.0 - u)) * math.cos(2.0 * math.pi * v)
-    return mean * math.exp(math.sqrt(s2) * z - s2 / 2.0)
+class HandleTime:
+    """Talk and wrap-up minutes of an answered call, from two uniforms (``agents``).
+
+    ``lognormal`` (the default) takes both from one Box-Muller step: its two normals are
+    independent, so talk and wrap-up are too, for two uniforms instead of four. Each part has
+    its mean and coefficient of variation; a CV or mean of 0 gives the mean itself.
+    ``exponential`` ignores the CVs; ``fixed`` is the means.
+    """
+
+    def __init__(self, kind: str, talk: float, talk_cv: float, wrap: float, wrap_cv: float):
+        self.kind, self.talk, self.wrap = kind, talk, wrap
+        self.talk_log = self._log_params(talk, talk_cv)
+        self.wrap_log = self._log_params(wrap, wrap_cv)
+
+    @staticmethod
+    def _log_params(mean: float, cv: float) -> tuple[float, float] | None:
+        """(mu, sigma) of the log of a lognormal with this mean and CV (None: constant)."""
+        if cv <= 0 or mean <= 0:
+            return None
+        s2 = math.log1p(cv * cv)
+        return math.log(mean) - s2 / 2.0, math.sqrt(s2)
+
+    def draw(self, u: float, v: float) -> tuple[float, float]:
+        """(talk, wrap-up) minutes from uniforms ``u`` and ``v`` in [0, 1)."""
+        kind = self.kind
+        if kind == "lognormal":
+            r, angle = math.sqrt(-2.0 * math.log(1.0 - u)), 2.0 * math.pi * v
+            t, w = self.talk_log, self.wrap_log
+            talk = self.talk if t is None else math.exp(t[0] + t[1] * r * math.cos(angle))
+            wrap = self.wrap if w is None else math.exp(w[0] + w[1] * r * math.sin(angle))
+            return talk, wrap
+        if kind == "exponential":
+            return -self.talk * math.log(1.0 - u), -self.wrap * math.log(1.0 - v)
+        return self.talk, self.wrap
 
 
 class AgentCalls(Calls):
@@ -53,8 +79,9 @@ class AgentCalls(Calls):
         self.effect = a.effect
         self.on, self.start_day, self.end = a.enabled, a.start_day, a.end_day + 1
         self.gaps, self.dead_gap = a.every_days, a.dead_number_days
-        self.handle = (ag.handle_distribution, ag.talk_minutes, ag.talk_cv, ag.wrap_minutes,
-                       ag.wrap_cv)  # fmt: skip
+        self.handle = HandleTime(
+            ag.handle_distribution, ag.talk_minutes, ag.talk_cv, ag.wrap_minutes, ag.wrap_cv
+        )
         self.patience = ag.patience_seconds / 60.0  # minutes, mean
         self.max_wait = ag.max_wait_seconds / 60.0
 
@@ -91,19 +118,6 @@ class AgentCalls(Calls):
         t = next_after(first, gap, after)
         return t if t - b.entered <= self.end else INF
 
-    def draw_handle(self, b: Borrower) -> tuple[float, float]:
-        """Talk and wrap-up time of an answered call (minutes), from the account's stream."""
-        rs = self.model.late(b, "agent")
-        kind, talk, talk_cv, wrap, wrap_cv = self.handle
-        if kind == "fixed":
-            return talk, wrap
-        if kind == "exponential":
-            return -talk * math.log(1.0 - next(rs)), -wrap * math.log(1.0 - next(rs))
-        return (
-            lognormal(talk, talk_cv, next(rs), next(rs)),
-            lognormal(wrap, wrap_cv, next(rs), next(rs)),
-        )
-
     def on_due(self, b: Borrower, t: float, due: list[float]) -> None:
         if b.pending is not None:
             self.talk(b, t, due)
@@ -133,8 +147,9 @@ class AgentCalls(Calls):
             self.dialer.no_answer(t)
             self.relist(b, due)
             return
-        talk, wrap = self.draw_handle(b)
+        # Three draws per answered call, whatever the dialer: talk and wrap-up, patience.
         rs = self.model.late(b, "agent")
+        talk, wrap = self.handle.draw(next(rs), next(rs))
         patience = min(-self.patience * math.log(1.0 - next(rs)), self.max_wait)
         got = self.dialer.connect(t, talk + wrap, patience)
         if got is None:  # nobody free in time: the dialer drops the call
