@@ -24,11 +24,17 @@ READERS = (
     "sim.experiments.sweep_report",
     "sim.experiments.sweep_run",
     "sim.experiments.replications",
+    "sim.calibration.spec",
+    "sim.calibration.search",
+    "sim.calibration.report",
+    "sim.calibration.calibrate",
+    "sim.plots.calibration",
 )
 
 
 def test_charts_results_and_sweeps_do_not_import_the_engine() -> None:
-    """Reading results, drawing charts and analysing sweeps load neither the engine nor SimPy
+    """Reading results, drawing charts, analysing sweeps and reading calibrations load neither
+    the engine nor SimPy
     (run in a fresh interpreter, so nothing else has imported them)."""
     code = (
         "import json, sys\n"

@@ -414,7 +414,7 @@ def test_format_summary(summary):
     lines = text.splitlines()
     assert max(len(line) for line in lines) < 100
     assert "Emergency contact: 3 borrowers (60.0%), median day 20.0" in text
-    assert "within 30 days 25.0%, within 90 days 50.0%" in text
+    assert "30 d 25.0%, 60 d " in text and ", 90 d 50.0%" in text
     assert any(line.split()[:3] == ["emergency_contact", "3", "60.0%"] for line in lines)
     month3 = next(line for line in lines if line.split()[:2] == ["3", "90-119"])
     assert month3.split()[2:6] == ["2", "3,940", "200", "5.1%"]

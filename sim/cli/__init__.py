@@ -1,8 +1,9 @@
-"""Command line: ``overdue run``, ``compare``, ``plot``, ``sweep``, ``sweep-report`` and
-``reference``.
+"""Command line: ``overdue run``, ``compare``, ``plot``, ``sweep``, ``sweep-report``,
+``calibrate`` and ``reference``.
 
 The parser is here; the commands are in :mod:`sim.cli.commands` (run, compare, plot,
-reference) and :mod:`sim.cli.sweeps`, what they share in :mod:`sim.cli.common`.
+reference), :mod:`sim.cli.sweeps` and :mod:`sim.cli.calibrate`, what they share in
+:mod:`sim.cli.common`.
 
 Exit codes: 0 success, 1 the run failed while writing, 2 a bad scenario or argument (nothing
 is written), 130 interrupted (nothing partial is left behind).
@@ -14,6 +15,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim.cli import calibrate
 from sim.cli.commands import (
     cmd_compare,
     cmd_plot,
@@ -128,6 +130,8 @@ def _parser() -> argparse.ArgumentParser:
         help="also compare every point with this one on paired replications",
     )
     report.set_defaults(func=cmd_sweep_report)
+
+    calibrate.add_parser(sub)
 
     ref = sub.add_parser("reference", help="print or write docs/scenario_reference.md")
     mode = ref.add_mutually_exclusive_group()

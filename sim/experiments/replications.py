@@ -132,7 +132,7 @@ def check_workers(workers: int | None, name: str = "workers") -> int:
 # --------------------------------------------------------------------------- running
 
 
-def _replicate(scenario: Scenario, seed: int, replication: int) -> list[Row]:
+def replicate(scenario: Scenario, seed: int, replication: int) -> list[Row]:
     """The headline rows of one replication (the unit of work of a worker process)."""
     from sim.engine import simulate  # here, not at the top: reading results needs no engine
 
@@ -144,10 +144,10 @@ def _tasks(
     scenarios: Sequence[Scenario], seed: int, units: Iterable[tuple[int, int]]
 ) -> list[Task]:
     """(scenario index, replication) units as :mod:`sim.experiments.execution` tasks."""
-    return [((i, r), _replicate, (scenarios[i], seed, r)) for i, r in units]
+    return [((i, r), replicate, (scenarios[i], seed, r)) for i, r in units]
 
 
-def _tidy(
+def tidy(
     scenarios: Sequence[Scenario], results: Mapping[tuple[int, int], list[Row]]
 ) -> pd.DataFrame:
     """The replications table, in (scenario, replication, metric) order whatever the order in
@@ -203,7 +203,7 @@ def _simulate_all(
                 results[unit] = rows
                 if progress is not None:
                     progress(len(results), k * target)
-            table = _tidy(scenarios, results)
+            table = tidy(scenarios, results)
             if not auto or _auto_done(table, scenarios, precision, max_reps):
                 return table
             target = min(target + AUTO_BATCH, max_reps)

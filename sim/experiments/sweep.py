@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from sim.results import metrics as registry
-from sim.spec import Scenario, load_scenario, to_dict, with_overrides
+from sim.spec import Scenario, check_keys, flatten, load_scenario, to_dict, with_overrides
 from sim.spec.params import ScenarioError
 
 DESIGNS = ("grid", "lhs", "grid_x_lhs", "sobol", "morris")
@@ -178,13 +178,6 @@ def _type_error(path: str, expected: str, value: Any) -> ScenarioError:
     return ScenarioError(path, f"expected {expected}, got {value!r}")
 
 
-def _unknown(data: Mapping[str, Any], allowed: set[str], path: str) -> None:
-    for key in data:
-        if key not in allowed:
-            where = f"{path}.{key}" if path else key
-            raise ScenarioError(where, f"unknown key; allowed: {', '.join(sorted(allowed))}")
-
-
 def _int(data: Mapping[str, Any], key: str, path: str, lo: int, hi: int, default: int) -> int:
     v = data.get(key, default)
     if isinstance(v, bool) or not isinstance(v, int):
@@ -198,7 +191,7 @@ def _parameter(i: int, raw: Any) -> Parameter:
     path = f"parameters[{i}]"
     if not isinstance(raw, dict):
         raise _type_error(path, "a table", raw)
-    _unknown(raw, _PARAM_KEYS, path)
+    check_keys(raw, _PARAM_KEYS, path)
     role = raw.get("role", "policy")
     if role not in ROLES:
         raise ScenarioError(f"{path}.role", f"{role!r}; allowed: {', '.join(ROLES)}")
@@ -259,7 +252,7 @@ def _design(raw: Any, params: tuple[Parameter, ...]) -> Design:
     kind = raw.get("kind", "grid")
     if kind not in DESIGNS:
         raise ScenarioError("design.kind", f"{kind!r}; allowed: {', '.join(DESIGNS)}")
-    _unknown(raw, _DESIGN_KEYS[kind], "design")
+    check_keys(raw, _DESIGN_KEYS[kind], "design")
     seed = _int(raw, "seed", "design.", 0, 2**32 - 1, 0)
     if kind == "grid":
         for i, p in enumerate(params):
@@ -335,7 +328,7 @@ def build_sweep(
     for key in ("seed", "replications"):
         if key in overrides:
             raw[key] = overrides.pop(key)
-    _unknown(raw, _TOP_KEYS, "")
+    check_keys(raw, _TOP_KEYS, "")
     base_ref = raw.get("base")
     if not isinstance(base_ref, str):
         raise ScenarioError("base", "missing: the base scenario file, relative to the sweep")
@@ -345,7 +338,7 @@ def build_sweep(
     sets = raw.get("set", {})
     if not isinstance(sets, dict):
         raise _type_error("set", "a table of dotted keys", sets)
-    scenario_overrides = {**_flatten(sets), **overrides}
+    scenario_overrides = {**flatten(sets), **overrides}
     base = load_scenario(base_path, scenario_overrides)
     raw_params = raw.get("parameters")
     if not isinstance(raw_params, list) or not raw_params:
@@ -372,18 +365,6 @@ def build_sweep(
     for i, p in enumerate(params):
         _check_levels(sweep, i, p)
     return sweep
-
-
-def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` (TOML tables under ``set``)."""
-    out: dict[str, Any] = {}
-    for k, v in data.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{key}."))
-        else:
-            out[key] = v
-    return out
 
 
 def _check_levels(sweep: Sweep, i: int, p: Parameter) -> None:

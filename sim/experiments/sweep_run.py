@@ -26,7 +26,6 @@ so a sweep of thousands of units runs in the memory of one replication per worke
 from __future__ import annotations
 
 import json
-import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from sim.experiments.provenance import git_commit
 from sim.experiments.replications import headline_rows
 from sim.experiments.sweep import Sweep, scenario_for
 from sim.results import metrics as registry
+from sim.results.rundir import write_file_atomically
 from sim.results.summary import jsonable, summarize
 from sim.spec import Scenario, to_dict
 
@@ -104,26 +104,13 @@ def run_unit(
 # --------------------------------------------------------------------------- the store
 
 
-def _atomic_bytes(path: Path, write: Callable[[Path], None]) -> None:
-    """Write a file through a temporary sibling, fsync it, then rename it into place."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        with tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def _write_json(path: Path, doc: Any) -> None:
     text = json.dumps(jsonable(doc), indent=2, sort_keys=False) + "\n"
-    _atomic_bytes(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_file_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def _write_table(path: Path, table: pa.Table) -> None:
-    _atomic_bytes(path, lambda tmp: pq.write_table(table, tmp))
+    write_file_atomically(path, lambda tmp: pq.write_table(table, tmp))
 
 
 @dataclass

@@ -33,6 +33,8 @@ swept (``records`` is None only when just a saved summary is at hand)."""
 
 RECOVERY_MONTHS = 6
 """``recovery_by_month.0`` to ``.5``."""
+CURE_DAYS = (7, 14, 30, 60, 90)
+"""Points of the cure curve: ``cure_rate.d7`` ... ``cure_rate.d90``."""
 ROLL_MONTHS = 5
 """Roll rates from the first five 30-day buckets (DPD 0-29 -> 30-59 to 120-149 -> 150-179)."""
 UNITS = ("share", "days", "yuan", "count", "per_1000", "seconds")
@@ -178,8 +180,7 @@ def _fixed_before_funnel() -> list[Metric]:
             plain("emergency_contact", "median_day"),
             "median DPD at which borrowers reaching the stage reached it",
         ),
-        _cure(30),
-        _cure(90),
+        *(_cure(d) for d in CURE_DAYS),
         *(_recovery(m) for m in range(RECOVERY_MONTHS)),
         Metric(
             "money.collection_rate_30d",
@@ -216,6 +217,15 @@ def _fixed_before_funnel() -> list[Metric]:
             "min",
             ratio_of("money", "cost_total", "recovered"),
             "collection cost over the amount recovered",
+        ),
+        Metric(
+            "contact.right_party_contact_rate",
+            "Right-party contacts per call attempt",
+            "share",
+            "max",
+            ratio_of("contact", "right_party_contacts", "calls_to_borrower"),
+            "calls answered by the borrower over call attempts to the borrower (robot, agent, "
+            "agency): the right-party-contact rate per dial",
         ),
         Metric(
             "harm.complaints_per_1000",

@@ -57,8 +57,10 @@ def format_summary(summary: dict[str, Any]) -> str:
 
     cr = s["cure_rate"]
     lines += [
-        f"Cure rate: within 30 days {_pct(cr['d30'])}, within 90 days {_pct(cr['d90'])}, "
-        f"final {_pct(cr['final'])}; median days to cure {_num(s['median_days_to_cure'], 1)}",
+        "Cure curve (cured within so many days of DPD 0, of the accounts followed that long):",
+        "  " + ", ".join(f"{d} d {_pct(cr[f'd{d}'])}" for d in metrics.CURE_DAYS if f"d{d}" in cr),
+        f"  finally cured {_pct(cr['final'])}; median days to cure "
+        f"{_num(s['median_days_to_cure'], 1)}",
         "Final states: " + ", ".join(f"{k} {v:,}" for k, v in s.get("final_states", {}).items()),
         "",
         "Recovery by month past due (yuan owed at the month's start, repaid afterwards)",

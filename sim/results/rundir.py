@@ -180,3 +180,17 @@ def _swap_into_place(tmp: Path, out_dir: Path) -> None:
         os.replace(old, out_dir)  # put the previous run back
         raise
     shutil.rmtree(old)
+
+
+def write_file_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Write one file through a temporary sibling, fsync it, then rename it into place: a
+    reader (or a kill at any instant) sees the old file or the new one, never half of one."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -274,7 +274,7 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
 
     median_ttc = _median(ttr[cured])
     cure_rate: dict[str, Any] = {}
-    for k in (30, 90):
+    for k in metrics.CURE_DAYS:
         obs, ok = _cure_within(cured, ttr, entered, horizon, k)
         cure_rate[f"d{k}"] = _ratio(ok.sum(), obs.sum())
         cure_rate[f"observed_d{k}"] = int(obs.sum())
@@ -334,6 +334,14 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
         "calls_outside_hours": int(records.meta.get("calls_outside_hours", 0)),
     }
 
+    dials = int(out[["n_robot_calls", "n_agent_calls", "n_agency_calls"]].to_numpy().sum())
+    answered = int(out["n_calls_answered"].sum())
+    contact = {
+        "calls_to_borrower": dials,
+        "right_party_contacts": answered,
+        "right_party_contact_rate": _ratio(answered, dials),
+    }
+
     segments, within = _segments(out, cured, ttr, entered, horizon, scenario)
     summary = {
         "borrowers": n,
@@ -348,6 +356,7 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
         "recovery_after_3_months": recovery_after_3,
         "roll_rates": _roll_rates(m, horizon),
         "money": money,
+        "contact": contact,
         "costs": costs,
         "net_recovery": money["net_recovery"],
         "harm": harm,

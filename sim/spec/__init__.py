@@ -9,12 +9,22 @@ validation and error messages (:mod:`~sim.spec.loading`) and the generated refer
 """
 
 from sim.spec.ladder import LADDER_EXTENSIONS, Ladder
-from sim.spec.loading import build_scenario, load_scenario, set_path, to_dict, with_overrides
+from sim.spec.loading import (
+    build_scenario,
+    check_keys,
+    flatten,
+    load_scenario,
+    set_path,
+    to_dict,
+    with_overrides,
+)
 from sim.spec.params import ScenarioError
 from sim.spec.population import Population, Relationship, Segment
 from sim.spec.scenario import Agents, Behaviour, Costs, Fees, Rules, Scenario
 
 __all__ = [
+    "check_keys",
+    "flatten",
     "LADDER_EXTENSIONS",
     "Agents",
     "Behaviour",

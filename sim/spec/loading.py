@@ -237,3 +237,24 @@ def to_dict(obj: Any) -> Any:
     if isinstance(obj, tuple):
         return [to_dict(v) for v in obj]
     return obj
+
+
+def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``: TOML tables as dotted keys (a sweep's or a
+    calibration's ``set``)."""
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, f"{key}."))
+        else:
+            out[key] = v
+    return out
+
+
+def check_keys(data: Mapping[str, Any], allowed: set[str], path: str) -> None:
+    """Raise :class:`ScenarioError` for the first key of ``data`` not in ``allowed``."""
+    for key in data:
+        if key not in allowed:
+            where = f"{path}.{key}" if path else key
+            raise ScenarioError(where, f"unknown key; allowed: {', '.join(sorted(allowed))}")
