@@ -18,14 +18,21 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sim.results import metrics as registry
-from sim.spec import Scenario, check_keys, flatten, load_scenario, to_dict, with_overrides
+from sim.spec import (
+    Scenario,
+    check_keys,
+    flatten,
+    load_scenario,
+    read_toml,
+    to_dict,
+    with_overrides,
+)
 from sim.spec.params import ScenarioError
 
 _TOP_KEYS = {
@@ -113,18 +120,7 @@ def load_calibration(path: str | Path, overrides: Mapping[str, Any] | None = Non
     """Read and validate a calibration file; ``overrides`` set its top-level values
     (``trials``, ``seed``...). Raises :class:`ScenarioError` naming the key path."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError("", f"calibration file not found: {path}") from None
-    except IsADirectoryError:
-        raise ScenarioError("", f"{path} is a directory, not a calibration file") from None
-    except UnicodeDecodeError:
-        raise ScenarioError("", f"{path} is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError("", f"{path} is not valid TOML: {exc}") from None
-    except (OSError, RecursionError) as exc:
-        raise ScenarioError("", f"cannot read {path}: {type(exc).__name__}") from None
+    raw = read_toml(path, "calibration")
     raw.update(overrides or {})
     return build_calibration(raw, path)
 

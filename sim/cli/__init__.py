@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from sim.cli import calibrate
 from sim.cli.commands import (
@@ -27,6 +28,7 @@ from sim.cli.common import (
     DEFAULT_MAX_REPS,
     DEFAULT_PRECISION,
     DEFAULT_REPS,
+    EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     UsageError,
@@ -38,6 +40,7 @@ from sim.cli.sweeps import (
     cmd_sweep,
     cmd_sweep_report,
 )
+from sim.experiments.execution import WorkerLost
 from sim.spec.params import ScenarioError
 
 
@@ -52,10 +55,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         error("interrupted")
         return EXIT_INTERRUPTED
+    except OSError as exc:  # a full disk, a read-only directory, ...: one line, exit 1
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        error(f"cannot write or read {where}{exc.strerror or exc}")
+        return EXIT_FAILED
+    except WorkerLost as exc:
+        error(str(exc))
+        return EXIT_FAILED
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the promised error: one ``error:`` line naming the argument, exit 2
+    (``--help`` still shows the usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("overdue").strip()
+        where = f"{command}: " if command else ""
+        error(f"{where}{message} (overdue {command + ' ' if command else ''}--help)")
+        raise SystemExit(EXIT_USAGE)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="overdue", description="Discrete-event simulator of loan collections."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -19,6 +19,7 @@ import os
 import signal
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 Task = tuple[Hashable, Callable[..., Any], tuple[Any, ...]]
@@ -30,6 +31,14 @@ def default_workers() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return os.cpu_count() or 1
+
+
+POOL_RESTARTS = 3
+"""Times a broken pool of local workers is started again within one batch."""
+
+
+class WorkerLost(RuntimeError):
+    """Local workers kept dying; the message says how many units have no result."""
 
 
 def _ignore_sigint() -> None:
@@ -80,19 +89,38 @@ class Runner:
             yield from self._run_local(tasks)
 
     def _run_local(self, tasks: Sequence[Task]) -> Iterator[tuple[Hashable, Any]]:
-        if self._pool is None:
-            ctx = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=ctx, initializer=_ignore_sigint
-            )
-        futures = {self._pool.submit(fn, *args): key for key, fn, args in tasks}
-        try:
-            for future in as_completed(futures):
-                yield futures[future], future.result()
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+        """Run on local processes. A worker that dies (killed, out of memory) breaks the
+        pool: the pool is started again and the units without a result are resubmitted,
+        up to :data:`POOL_RESTARTS` times (units are deterministic: a rerun gives the same
+        result)."""
+        pending = {key: (fn, args) for key, fn, args in tasks}
+        restarts = 0
+        while pending:
+            if self._pool is None:
+                ctx = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=ctx, initializer=_ignore_sigint
+                )
+            futures = {self._pool.submit(fn, *args): key for key, (fn, args) in pending.items()}
+            try:
+                for future in as_completed(futures):
+                    key = futures[future]
+                    result = future.result()
+                    del pending[key]
+                    yield key, result
+            except BrokenProcessPool:
+                restarts += 1
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+                if restarts > POOL_RESTARTS:
+                    raise WorkerLost(
+                        f"a worker process died {restarts} times (out of memory, or killed); "
+                        f"{len(pending)} units have no result"
+                    ) from None
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
 
     def _run_dask(self, tasks: Sequence[Task]) -> Iterator[tuple[Hashable, Any]]:
         try:

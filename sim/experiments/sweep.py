@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,10 +37,21 @@ import numpy as np
 import pandas as pd
 
 from sim.results import metrics as registry
-from sim.spec import Scenario, check_keys, flatten, load_scenario, to_dict, with_overrides
+from sim.spec import (
+    Scenario,
+    check_keys,
+    flatten,
+    load_scenario,
+    read_toml,
+    to_dict,
+    with_overrides,
+)
 from sim.spec.params import ScenarioError
 
 DESIGNS = ("grid", "lhs", "grid_x_lhs", "sobol", "morris")
+MAX_UNITS = 1_000_000
+"""Units (points x replications) a sweep may have: a larger design is refused when the file is
+read, before it is laid out in memory."""
 ROLES = ("policy", "uncertainty")
 DEFAULT_METRICS = (
     "money.recovery_rate",
@@ -309,21 +319,14 @@ def load_sweep(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
     point whose value is out of its allowed range.
     """
     path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ScenarioError("", f"sweep file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError("", f"{path}: not valid TOML: {exc}") from None
-    return build_sweep(raw, path, overrides)
+    return build_sweep(read_toml(path, "sweep"), path, overrides)
 
 
 def build_sweep(
     raw: dict[str, Any], path: Path | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Sweep:
     """Validate a sweep given as a dict (what :func:`load_sweep` reads from TOML)."""
-    raw = json.loads(json.dumps(raw))  # a private copy, plain types only
+    raw = _plain_copy(raw, "")  # a private copy, plain types only
     overrides = dict(overrides or {})
     for key in ("seed", "replications"):
         if key in overrides:
@@ -362,9 +365,32 @@ def build_sweep(
         save_summaries=bool(raw.get("save_summaries", False)),
         source=raw,
     )
+    units = design_size(sweep) * sweep.replications
+    if units > MAX_UNITS:
+        raise ScenarioError(
+            "design",
+            f"{units:,} units (points x replications) is too large; at most {MAX_UNITS:,} "
+            "(use fewer levels, a smaller n, or a Latin hypercube)",
+        )
     for i, p in enumerate(params):
         _check_levels(sweep, i, p)
     return sweep
+
+
+def design_size(sweep: Sweep) -> int:
+    """The number of design points, computed without laying them out."""
+    params, d = sweep.parameters, sweep.design
+    levels = [len(p.levels()) if p.num is None else p.num for p in params]
+    if d.kind == "grid":
+        return math.prod(levels)
+    if d.kind == "lhs":
+        return int(d.n or 0)
+    if d.kind == "grid_x_lhs":
+        policy = [n for p, n in zip(params, levels, strict=True) if p.role == "policy"]
+        return math.prod(policy) * int(d.n or 0)
+    if d.kind == "sobol":  # Saltelli: n (d + 2), or n (2d + 2) with second-order indices
+        return int(d.n or 0) * ((2 if d.second_order else 1) * len(params) + 2)
+    return int(d.trajectories or 0) * (len(params) + 1)
 
 
 def _check_levels(sweep: Sweep, i: int, p: Parameter) -> None:
@@ -383,6 +409,20 @@ def _check_levels(sweep: Sweep, i: int, p: Parameter) -> None:
             scenario_for(sweep, assign)
         except ScenarioError as exc:
             raise ScenarioError(where, str(exc)) from None
+
+
+def _plain_copy(value: Any, path: str) -> Any:
+    """A deep copy of parsed TOML, refusing what a sweep cannot hold (TOML dates and times)
+    with an error naming its key path."""
+    if isinstance(value, dict):
+        return {k: _plain_copy(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_copy(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    raise ScenarioError(
+        path, f"a {type(value).__name__} ({value}) is not allowed here; use a number or a string"
+    )
 
 
 def scenario_for(sweep: Sweep, assignments: Mapping[str, Any]) -> Scenario:

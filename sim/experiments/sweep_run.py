@@ -26,6 +26,8 @@ so a sweep of thousands of units runs in the memory of one replication per worke
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,9 +45,10 @@ from sim.experiments.provenance import git_commit
 from sim.experiments.replications import headline_rows
 from sim.experiments.sweep import Sweep, scenario_for
 from sim.results import metrics as registry
-from sim.results.rundir import write_file_atomically
+from sim.results.rundir import clean_debris, write_file_atomically
 from sim.results.summary import jsonable, summarize
 from sim.spec import Scenario, to_dict
+from sim.spec.params import ScenarioError
 
 _SCHEMA = pa.schema(
     [
@@ -128,10 +131,22 @@ class SweepStore:
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
     def create(self, manifest: dict[str, Any], points: pd.DataFrame) -> None:
-        for sub in ("units", "summaries", "failures"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
-        _write_table(self.root / POINTS, pa.Table.from_pandas(points, preserve_index=False))
-        _write_json(self.root / MANIFEST, manifest)  # last: marks the directory complete
+        """Lay the directory out in a temporary sibling and rename it into place, so a kill
+        at any instant leaves no directory or a complete one (with its manifest)."""
+        self.root.parent.mkdir(parents=True, exist_ok=True)
+        clean_debris(self.root)  # what an earlier, killed creation left
+        tmp = self.root.parent / f".{self.root.name}.tmp-{os.getpid()}"
+        try:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+            for sub in ("units", "summaries", "failures"):
+                (tmp / sub).mkdir(parents=True)
+            _write_table(tmp / POINTS, pa.Table.from_pandas(points, preserve_index=False))
+            _write_json(tmp / MANIFEST, manifest)
+            os.replace(tmp, self.root)  # over an empty directory, or none
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
 
     def clean_temporaries(self) -> int:
         """Remove temporary files a killed run left behind; returns how many."""
@@ -225,10 +240,20 @@ def build_manifest(sweep: Sweep, points: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def prepare(sweep: Sweep, out_dir: Path, resume: bool) -> tuple[SweepStore, pd.DataFrame]:
+def prepare(
+    sweep: Sweep, out_dir: Path, resume: bool, points: pd.DataFrame | None = None
+) -> tuple[SweepStore, pd.DataFrame]:
     """Create the sweep directory, or check that a resumed one belongs to this sweep."""
     store = SweepStore(Path(out_dir))
-    points = design_points(sweep)
+    if points is None:
+        points = design_points(sweep)
+    for parent in store.root.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise SweepDirError(f"--out: {parent} is a file, not a directory")
+            break
+    if store.root.exists() and not store.root.is_dir():
+        raise SweepDirError(f"--out: {store.root} is a file, not a directory")
     existing = store.manifest() if store.root.exists() else None
     if existing is None:
         if store.root.exists() and any(store.root.iterdir()):
@@ -251,6 +276,24 @@ def prepare(sweep: Sweep, out_dir: Path, resume: bool) -> tuple[SweepStore, pd.D
     return store, points
 
 
+def point_scenarios(
+    sweep: Sweep, points: pd.DataFrame
+) -> dict[int, tuple[dict[str, Any], Scenario]]:
+    """Each design point's assignments and scenario. Every point is built, so a combination
+    that is invalid only together (a calling window ending before it starts) fails here,
+    naming the point, before the sweep directory is touched."""
+    out = {}
+    for row in points.to_dict("records"):
+        point = int(row["point"])
+        assign = assignments(sweep, row)
+        try:
+            out[point] = (assign, scenario_for(sweep, assign))
+        except ScenarioError as exc:
+            shown = ", ".join(f"{k}={v!r}" for k, v in assign.items())
+            raise ScenarioError(f"design point {point} ({shown})", str(exc)) from None
+    return out
+
+
 def run_sweep(
     sweep: Sweep,
     out_dir: str | Path,
@@ -270,13 +313,14 @@ def run_sweep(
     """
     from sim.experiments.execution import default_workers
 
-    store, points = prepare(sweep, Path(out_dir), resume)
+    points = design_points(sweep)
+    scenarios = point_scenarios(sweep, points)  # every point valid, before anything is written
+    store, points = prepare(sweep, Path(out_dir), resume, points)
     done = store.finished()
     tasks: list[Task] = []
     meta: dict[str, tuple[int, int, dict[str, Any]]] = {}
     for row in points.to_dict("records"):
-        assign = assignments(sweep, row)
-        scenario = scenario_for(sweep, assign)
+        assign, scenario = scenarios[int(row["point"])]
         for rep in range(sweep.replications):
             uid = unit_id(int(row["point"]), rep)
             if uid in done:

@@ -15,10 +15,16 @@ replication and comparison directories of :mod:`sim.experiments.replications` us
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
 import shutil
-from collections.abc import Callable
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,26 +70,95 @@ def check_out_dir(out_dir: Path) -> None:
 
 def write_atomically(out_dir: Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp)`` to fill a fresh temporary sibling of ``out_dir``, then put it in
-    place of ``out_dir`` in one rename; return ``out_dir`` (absolute).
+    place of ``out_dir``; return ``out_dir`` (absolute).
 
-    ``out_dir`` is checked with :func:`check_out_dir` first. On any error or interruption
-    the temporary directory is removed and ``out_dir`` is left as it was.
+    ``out_dir`` is checked with :func:`check_out_dir` first, and debris of earlier
+    interrupted writes is cleared (:func:`clean_debris`). The swap is one atomic exchange of
+    the two directories where the system has it (Linux ``renameat2``), so at every instant
+    ``out_dir`` is the previous output or the new one, a kill -9 included; elsewhere two
+    renames, with the previous output restored by the next write if a kill falls between
+    them. Ctrl-C and SIGTERM are held while the swap and the removal of the previous output
+    run, and acted on after: an interruption then never separates them. On any error or
+    interruption before the swap the temporary directory is removed and ``out_dir`` is left
+    as it was.
     """
     out_dir = Path(out_dir).absolute()
     check_out_dir(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
+    clean_debris(out_dir)
+    tmp = _sibling(out_dir, "tmp", os.getpid())
     try:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
         write(tmp)
         _fsync_tree(tmp)
-        _swap_into_place(tmp, out_dir)
+        with _signals_held():
+            previous = _swap_into_place(tmp, out_dir)
+            if previous is not None:
+                shutil.rmtree(previous, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
+
+
+def _sibling(out_dir: Path, kind: str, pid: int) -> Path:
+    return out_dir.parent / f".{out_dir.name}.{kind}-{pid}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def clean_debris(out_dir: Path) -> list[Path]:
+    """Clear what interrupted writes of ``out_dir`` left behind, by processes no longer
+    running: a ``.NAME.tmp-PID`` (never in place) is deleted; a ``.NAME.old-PID`` (a previous
+    output moved aside) is put back if ``out_dir`` is missing, else deleted. Returns the
+    paths removed or restored."""
+    out_dir = Path(out_dir).absolute()
+    done = []
+    for kind in ("old", "tmp"):
+        for path in sorted(out_dir.parent.glob(f".{out_dir.name}.{kind}-*")):
+            pid = path.name.rpartition("-")[2]
+            if not pid.isdigit() or _alive(int(pid)) and int(pid) != os.getpid():
+                continue
+            if kind == "old" and not out_dir.exists():
+                os.replace(path, out_dir)
+            elif path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            done.append(path)
+    return done
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends, then act on them as usual.
+
+    Python-level handlers that only note the signal, rather than a signal mask: the C-level
+    handler may run in any thread (a progress bar's, Arrow's), and a mask set in the main
+    thread would not stop it from interrupting the main thread's next step."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in held}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for signum in dict.fromkeys(caught):
+            os.kill(os.getpid(), signum)  # as if it came now, to the usual handler
 
 
 def write_run(
@@ -165,21 +240,47 @@ def _fsync_tree(directory: Path) -> None:
         os.close(fd)
 
 
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    """Rename ``tmp`` to ``out_dir``; an existing ``out_dir`` is moved aside, then deleted."""
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where the
+    system or the file system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _swap_into_place(tmp: Path, out_dir: Path) -> Path | None:
+    """Put ``tmp`` in place of ``out_dir``; returns where the previous output now is (to be
+    removed), or None if there was none."""
     if not out_dir.exists():
         os.replace(tmp, out_dir)
-        return
-    old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+        return None
+    if _exchange(tmp, out_dir):
+        return tmp  # now holds the previous output
+    old = _sibling(out_dir, "old", os.getpid())
     if old.exists():
         shutil.rmtree(old)
     os.replace(out_dir, old)
     try:
         os.replace(tmp, out_dir)
     except BaseException:
-        os.replace(old, out_dir)  # put the previous run back
+        os.replace(old, out_dir)  # put the previous output back
         raise
-    shutil.rmtree(old)
+    return old
 
 
 def write_file_atomically(path: Path, write: Callable[[Path], None]) -> None:

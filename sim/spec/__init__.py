@@ -14,6 +14,7 @@ from sim.spec.loading import (
     check_keys,
     flatten,
     load_scenario,
+    read_toml,
     set_path,
     to_dict,
     with_overrides,
@@ -24,6 +25,7 @@ from sim.spec.scenario import Agents, Behaviour, Costs, Fees, Rules, Scenario
 
 __all__ = [
     "check_keys",
+    "read_toml",
     "flatten",
     "LADDER_EXTENSIONS",
     "Agents",

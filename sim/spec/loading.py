@@ -180,6 +180,37 @@ def build_scenario(data: dict[str, Any] | None = None, base: Scenario | None = N
     return scenario
 
 
+def read_toml(path: str | Path, what: str) -> dict[str, Any]:
+    """The table in TOML file ``path`` (a ``what`` file: scenario, sweep, calibration).
+
+    Raises :class:`ScenarioError` with one line saying what is wrong, for every way a file
+    can be unusable: missing, a directory, unreadable, not UTF-8, not TOML, or nested too
+    deeply to parse."""
+    path = Path(path)
+    if str(path) in ("", "."):
+        raise ScenarioError("", f"no {what} file given")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError("", f"{what} file not found: {path}") from None
+    except IsADirectoryError:
+        raise ScenarioError("", f"{path} is a directory, not a {what} file") from None
+    except PermissionError:
+        raise ScenarioError("", f"{path} cannot be read (permission denied)") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            "", f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ScenarioError("", f"{path} cannot be read: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError("", f"{path} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError("", f"{path} is not valid TOML: nested too deeply") from None
+
+
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
     """Read a scenario TOML file, apply dotted-path ``overrides`` and validate.
 
@@ -187,12 +218,7 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     file that is missing or not valid TOML.
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError("", f"scenario file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError("", f"{path} is not valid TOML: {exc}") from None
+    data = read_toml(path, "scenario")
     for dotted, value in (overrides or {}).items():
         set_path(data, dotted, value)
     data.setdefault("name", path.stem)
