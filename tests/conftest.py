@@ -82,7 +82,10 @@ BASE: dict[str, Any] = {
         "arrival": "cohort",
         "inflow_days": 30,
         "trait_spread": 0.0,
-        "segments": {**_zero_weights(_DEFAULT.population.segments), "test": dict(SEGMENT)},
+        "segments": {
+            **_zero_weights(_DEFAULT.population.segments),
+            "test": {"new": True, **SEGMENT},
+        },
         "contacts": {
             "count_weights": [1.0, 0.0, 0.0],
             "warned_prob": 0.0,
@@ -92,7 +95,7 @@ BASE: dict[str, Any] = {
             "details_complaint_factor": 1.0,
             "relationships": {
                 **_zero_weights(_DEFAULT.population.contacts.relationships),
-                "test": dict(RELATIONSHIP),
+                "test": {"new": True, **RELATIONSHIP},
             },
         },
     },

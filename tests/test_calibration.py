@@ -31,12 +31,12 @@ def baseline() -> dict:
 
 def test_emergency_contact_stage_is_a_minority_outcome(baseline: dict) -> None:
     ec = baseline["summary"]["emergency_contact"]
-    assert 0.02 < ec["share"] < 0.35  # seed 000: "in most cases the platform does not"
+    assert 0.02 < ec["share"] < 0.35  # case A: "in most cases the platform does not"
     assert ec["median_day"] >= 7  # never before the 7 days without contact of the trigger
 
 
 def test_recovery_after_three_months_is_under_ten_percent(baseline: dict) -> None:
-    """Seed 002: cases more than three months overdue succeed less than 10% of the time."""
+    """Case C: cases more than three months overdue succeed less than 10% of the time."""
     after = baseline["summary"]["recovery_after_3_months"]
     assert after["accounts"] > 300  # enough accounts for the figure to mean something
     assert after["rate"] < 0.10

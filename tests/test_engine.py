@@ -540,6 +540,7 @@ def test_fraudulent_identity_is_terminated_after_the_identity_check() -> None:
         "population.segments.test.weight": 0.5,
         **{f"population.segments.ghost.{k}": v for k, v in {**SEGMENT, "fraudulent": True}.items()},
         "population.segments.ghost.weight": 0.5,
+        "population.segments.ghost.new": True,
         "population.borrowers": 40,
         "population.arrival": "inflow",
         "population.inflow_days": 10,

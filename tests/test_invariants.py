@@ -73,6 +73,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     # population
     n_seg = draw(st.integers(1, 3))
     for i in range(n_seg):
+        d[f"population.segments.s{i}.new"] = True
         for k, v in draw(segment()).items():
             d[f"population.segments.s{i}.{k}"] = v
     d["population.segments.test.weight"] = 0.0
@@ -89,6 +90,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     d[c + "details_complaint_factor"] = draw(st.floats(0.0, 5.0))
     for i in range(draw(st.integers(1, 2))):
         r = f"{c}relationships.r{i}."
+        d[r + "new"] = True
         d[r + "weight"] = draw(st.floats(0.05, 1.0))
         d[r + "answer_prob"] = draw(P)
         d[r + "relay_prob"] = draw(P)

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from sim.spec import Relationship, Scenario, Segment, build_scenario, load_scenario
+from sim.spec import (
+    Relationship,
+    Scenario,
+    Segment,
+    build_scenario,
+    load_scenario,
+    to_dict,
+    with_overrides,
+)
 from sim.spec.params import ScenarioError
 from sim.spec.population import RELATIONSHIP_DEFAULTS, SEGMENT_DEFAULTS
 
@@ -102,7 +110,7 @@ def test_invalid_toml_is_a_scenario_error(tmp_path: Path) -> None:
             "population.segments.avoider.mood",
         ),
         (
-            {"population": {"segments": {"gambler": {"luck": 1}}}},
+            {"population": {"segments": {"gambler": {"new": True, "luck": 1}}}},
             "population.segments.gambler.luck",
         ),
         (
@@ -248,7 +256,9 @@ def test_segment_override_merges_onto_its_named_defaults() -> None:
 
 
 def test_new_segment_starts_from_segment_defaults() -> None:
-    s = build_scenario({"population": {"segments": {"gambler": {"weight": 0.1, "ability": 0.3}}}})
+    s = build_scenario(
+        {"population": {"segments": {"gambler": {"new": True, "weight": 0.1, "ability": 0.3}}}}
+    )
     gambler = s.population.segments["gambler"]
     assert gambler == dataclasses.replace(Segment(), weight=0.1, ability=0.3)
     assert set(SEGMENT_DEFAULTS) < set(s.population.segments)
@@ -287,6 +297,27 @@ def test_to_dict_round_trips(path: Path) -> None:
 
 def test_to_dict_round_trips_a_custom_segment() -> None:
     scenario = build_scenario(
-        {"population": {"segments": {"gambler": {"weight": 0.1}}}, "ladder": {"sms": {"days": []}}}
+        {
+            "population": {"segments": {"gambler": {"new": True, "weight": 0.1}}},
+            "ladder": {"sms": {"days": []}},
+        }
     )
     assert build_scenario(scenario.to_dict()) == scenario
+
+
+def test_a_misspelt_segment_is_an_error_that_suggests_the_built_in_name() -> None:
+    """``--set population.segments.forgetfull.weight=0.7`` used to add a segment holding 41%
+    of the borrowers; a new name must now be declared new."""
+    with pytest.raises(ScenarioError) as err:
+        build_scenario({"population": {"segments": {"forgetfull": {"weight": 0.7}}}})
+    assert err.value.path == "population.segments.forgetfull"
+    assert "did you mean 'forgetful'?" in str(err.value) and "new = true" in str(err.value)
+    with pytest.raises(ScenarioError, match="did you mean 'parent'"):
+        build_scenario({"population": {"contacts": {"relationships": {"parnet": {}}}}})
+
+
+def test_a_new_segment_survives_a_round_trip_through_plain_data() -> None:
+    s = build_scenario({"population": {"segments": {"gambler": {"new": True, "weight": 0.2}}}})
+    again = with_overrides(s, {"population.segments.gambler.ability": 0.4})
+    assert again.population.segments["gambler"].ability == 0.4
+    assert to_dict(again)["population"]["segments"]["gambler"]["new"] is True

@@ -12,6 +12,8 @@ is written), 130 interrupted (nothing partial is left behind).
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -47,6 +49,7 @@ from sim.spec.params import ScenarioError
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``overdue`` console script and ``python -m sim``."""
     args = _parser().parse_args(argv)
+    warnings.showwarning = _warning_line
     try:
         return args.func(args)
     except (ScenarioError, UsageError) as exc:
@@ -64,6 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one ``warning:`` line each on stderr (not Python's two-line form)."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with the promised error: one ``error:`` line naming the argument, exit 2
     (``--help`` still shows the usage)."""
@@ -76,9 +84,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="overdue", description="Discrete-event simulator of loan collections."
-    )
+    parser = _Parser(prog="overdue", description="Discrete-event simulator of loan collections.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="simulate one scenario and write a run directory")

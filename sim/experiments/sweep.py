@@ -203,7 +203,7 @@ def _parameter(i: int, raw: Any) -> Parameter:
         raise _type_error(path, "a table", raw)
     check_keys(raw, _PARAM_KEYS, path)
     role = raw.get("role", "policy")
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:
         raise ScenarioError(f"{path}.role", f"{role!r}; allowed: {', '.join(ROLES)}")
     forms = [k for k in ("values", "low", "cases") if k in raw]
     if len(forms) != 1:
@@ -225,6 +225,11 @@ def _parameter(i: int, raw: Any) -> Parameter:
     if not isinstance(key, str) or not key:
         raise ScenarioError(f"{path}.key", "missing: the dotted key path to vary")
     name = raw.get("name", key)
+    if not isinstance(name, str) or not name:
+        raise _type_error(f"{path}.name", "a name (a string)", name)
+    for flag in ("log", "integer"):
+        if not isinstance(raw.get(flag, False), bool):
+            raise _type_error(f"{path}.{flag}", "true or false", raw[flag])
     if "values" in raw:
         values = raw["values"]
         if not isinstance(values, list) or not values:
@@ -380,14 +385,16 @@ def build_sweep(
 def design_size(sweep: Sweep) -> int:
     """The number of design points, computed without laying them out."""
     params, d = sweep.parameters, sweep.design
-    levels = [len(p.levels()) if p.num is None else p.num for p in params]
+
+    def levels(p: Parameter) -> int:
+        return p.num if p.num is not None else len(p.levels())
+
     if d.kind == "grid":
-        return math.prod(levels)
+        return math.prod(levels(p) for p in params)
     if d.kind == "lhs":
         return int(d.n or 0)
     if d.kind == "grid_x_lhs":
-        policy = [n for p, n in zip(params, levels, strict=True) if p.role == "policy"]
-        return math.prod(policy) * int(d.n or 0)
+        return math.prod(levels(p) for p in params if p.role == "policy") * int(d.n or 0)
     if d.kind == "sobol":  # Saltelli: n (d + 2), or n (2d + 2) with second-order indices
         return int(d.n or 0) * ((2 if d.second_order else 1) * len(params) + 2)
     return int(d.trajectories or 0) * (len(params) + 1)

@@ -24,7 +24,7 @@ class Reminder:
         hi=3650,
         length=(0, 100),
         doc="days past due on which the message is sent",
-        source="seed 000 §1: SMS shortly after the due date, with a grace period",
+        source="case A §1: SMS shortly after the due date, with a grace period",
     )
     hour: float = param(10.0, unit="hour", lo=0, hi=24, doc="clock time of sending")
     read_factor: float = param(
@@ -36,7 +36,7 @@ class Reminder:
 
 @dataclass(frozen=True)
 class RobotCalls:
-    """Automated voice calls (seed 000 §2: usually an automatic voice system)."""
+    """Automated voice calls (case A §2: usually an automatic voice system)."""
 
     enabled: bool = param(True, doc="switch the rung on or off")
     start_day: float = param(1.0, unit="DPD", lo=0, hi=3650, doc="first day of robot calls")
@@ -49,7 +49,7 @@ class RobotCalls:
 
 @dataclass(frozen=True)
 class AgentCalls:
-    """Human-agent calls (seed 000 §3): when an account is due one, and what a call does;
+    """Human-agent calls (case A §3): when an account is due one, and what a call does;
     the team and its dialer are the ``agents`` section."""
 
     enabled: bool = param(True, doc="switch the rung on or off")
@@ -90,10 +90,10 @@ class AgentCalls:
 
 @dataclass(frozen=True)
 class SecondReminder:
-    """A second, non-intrusive reminder around day 7 (seed 002: e-mail, official-account push)."""
+    """A second, non-intrusive reminder around day 7 (case C: e-mail, official-account push)."""
 
     enabled: bool = param(True, doc="switch the rung on or off")
-    day: float = param(7.0, unit="DPD", lo=0, hi=3650, doc="day it is sent", source="seed 002")
+    day: float = param(7.0, unit="DPD", lo=0, hi=3650, doc="day it is sent", source="case C")
     hour: float = param(11.0, unit="hour", lo=0, hi=24, doc="clock time of sending")
     read_factor: float = param(0.7, lo=0, hi=2, doc="multiplier on the SMS read probability")
     effect: float = param(1.0, lo=0, hi=20, doc="multiplier on the contact jump when read")
@@ -109,17 +109,17 @@ class EmergencyContact:
         choices=("declines", "day", "either", "both", "never"),
         doc="declines: N consecutive unanswered calls and no contact for D days; day: on day X "
         "past due; either: whichever comes first; both: both conditions; never: off",
-        source="seed 000 (declines, N = 5); seed 002 (day, ~14)",
+        source="case A (declines, N = 5); case C (day, ~14)",
     )
     declined_calls: int = param(
-        5, lo=1, hi=1000, doc="N: consecutive declined/unanswered calls", source="seed 000: 5"
+        5, lo=1, hi=1000, doc="N: consecutive declined/unanswered calls", source="case A: 5"
     )
     unreachable_days: float = param(
         7.0,
         unit="days",
         lo=0,
         hi=3650,
-        doc="D: days without an answered contact (seed 000: 'unreachable for a long time')",
+        doc="D: days without an answered contact (case A: 'unreachable for a long time')",
     )
     day: float = param(
         14.0,
@@ -127,7 +127,7 @@ class EmergencyContact:
         lo=0,
         hi=3650,
         doc="X: day past due for the 'day' trigger",
-        source="seed 002",
+        source="case C",
     )
     only_when_unreachable: bool = param(
         False,
@@ -140,9 +140,9 @@ class EmergencyContact:
         choices=("relay_only", "details"),
         doc="relay_only: only say the borrower is overdue and ask to pass it on (PIPL); "
         "details: disclose amount and details (counts as a third-party disclosure)",
-        source="seed 000: PIPL allows relay only",
+        source="case A: PIPL allows relay only",
     )
-    require_consent: bool = param(False, doc="call only contacts who consented", source="seed 002")
+    require_consent: bool = param(False, doc="call only contacts who consented", source="case C")
     attempts_per_contact: int = param(2, lo=1, hi=100, doc="call attempts per contact")
     retry_days: float = param(2.0, unit="days", lo=0.01, hi=365, doc="days between attempts")
     effect: float = param(1.0, lo=0, hi=20, doc="multiplier on the escalation jump when relayed")
@@ -150,9 +150,9 @@ class EmergencyContact:
 
 @dataclass(frozen=True)
 class NumberRotation:
-    """Calling from other numbers when the borrower never answers (seed 002)."""
+    """Calling from other numbers when the borrower never answers (case C)."""
 
-    enabled: bool = param(True, doc="switch the rung on or off", source="seed 002")
+    enabled: bool = param(True, doc="switch the rung on or off", source="case C")
     after_unanswered: int = param(
         8, lo=1, hi=1000, doc="consecutive unanswered agent calls before rotating numbers"
     )
@@ -160,9 +160,9 @@ class NumberRotation:
 
 @dataclass(frozen=True)
 class Measures:
-    """Account measures (seed 002): freeze, limit cut, credit-bureau report."""
+    """Account measures (case C): freeze, limit cut, credit-bureau report."""
 
-    enabled: bool = param(True, doc="switch the rung on or off", source="seed 002")
+    enabled: bool = param(True, doc="switch the rung on or off", source="case C")
     freeze_day: float = param(10.0, unit="DPD", lo=0, hi=3650, doc="account frozen, limit cut")
     report_day: float = param(
         30.0, unit="DPD", lo=0, hi=3650, doc="reported to the central-bank credit reference system"
@@ -178,9 +178,9 @@ class Measures:
 
 @dataclass(frozen=True)
 class LostContact:
-    """Lost-contact procedure (seed 002): identity check, field investigation, litigation."""
+    """Lost-contact procedure (case C): identity check, field investigation, litigation."""
 
-    enabled: bool = param(True, doc="switch the rung on or off", source="seed 002")
+    enabled: bool = param(True, doc="switch the rung on or off", source="case C")
     no_contact_days: float = param(
         30.0, unit="days", lo=1, hi=3650, doc="days without an answered contact that start it"
     )
@@ -209,9 +209,9 @@ class LostContact:
 
 @dataclass(frozen=True)
 class Agency:
-    """Hand-off to a third-party collection agency (seed 001)."""
+    """Hand-off to a third-party collection agency (case B)."""
 
-    enabled: bool = param(True, doc="switch the rung on or off", source="seed 001")
+    enabled: bool = param(True, doc="switch the rung on or off", source="case B")
     day: float = param(
         90.0,
         unit="DPD",
@@ -227,13 +227,13 @@ class Agency:
         lo=0,
         hi=20,
         doc="multiplier on the contact jump when an agency call is answered (aged debt "
-        "responds little: seed 002, under 10% recovered after three months)",
+        "responds little: case C, under 10% recovered after three months)",
     )
 
 
 @dataclass(frozen=True)
 class Plans:
-    """Instalment plans, extensions and grace periods granted on request (seeds 000, 001)."""
+    """Instalment plans, extensions and grace periods granted on request (cases A, B)."""
 
     enabled: bool = param(True, doc="grant plans when asked")
     from_day: float = param(0.0, unit="DPD", lo=0, hi=3650, doc="earliest day a plan is granted")
@@ -256,7 +256,7 @@ class Ladder:
     sms: Reminder = section(Reminder, "SMS reminders")
     push: Reminder = section(
         lambda: Reminder(days=(2.0, 5.0), hour=12.0, read_factor=0.6, cost=0.0),
-        "in-app push reminders (seed 002)",
+        "in-app push reminders (case C)",
     )
     robot: RobotCalls = section(RobotCalls, "robot calls")
     agent: AgentCalls = section(AgentCalls, "human-agent calls")

@@ -7,9 +7,11 @@ value raises :class:`~sim.spec.params.ScenarioError` naming its key path and wha
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import tomllib
 import typing
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -121,12 +123,29 @@ def _build_mapping(hint: Any, data: Any, path: str, current: dict[str, Any]) -> 
     if not isinstance(data, dict):
         raise ScenarioError(path, f"expected a table of named entries, got {data!r}")
     out = dict(current)
+    named = _NAMED_DEFAULTS.get(item_cls, {})
     for name, sub in data.items():
+        where = _join(path, name)
+        new = False
+        if isinstance(sub, dict) and "new" in sub:
+            new = sub["new"]
+            if not isinstance(new, bool):
+                raise ScenarioError(f"{where}.new", f"expected true or false, got {new!r}")
+            sub = {k: v for k, v in sub.items() if k != "new"}
         if name in out:
             base = out[name]
-        else:
-            base = item_cls(**_NAMED_DEFAULTS.get(item_cls, {}).get(name, {}))
-        out[name] = _build(item_cls, sub, _join(path, name), base)
+        elif name in named or new:
+            base = item_cls(**named.get(name, {}))
+        else:  # a typo of a built-in name would silently add an entry: ask for intent
+            kind = item_cls.__name__.lower()
+            close = difflib.get_close_matches(name, [*named, *out], n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ScenarioError(
+                where,
+                f"no {kind} of that name (built-in: {', '.join(named)}); {hint}to add a new "
+                "one, put new = true in its table",
+            )
+        out[name] = _build(item_cls, sub, where, base)
     return out
 
 
@@ -218,11 +237,46 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     file that is missing or not valid TOML.
     """
     path = Path(path)
-    data = read_toml(path, "scenario")
+    data = _extended(path, [])
+    own = read_toml(path, "scenario")  # what this file and the overrides set, for advice
     for dotted, value in (overrides or {}).items():
         set_path(data, dotted, value)
+        set_path(own, dotted, value)
     data.setdefault("name", path.stem)
-    return build_scenario(data)
+    scenario = build_scenario(data)
+    from sim.spec.advice import ScenarioWarning, advise
+
+    for message in advise(own, scenario):
+        warnings.warn(ScenarioWarning(message), stacklevel=2)
+    return scenario
+
+
+def _extended(path: Path, chain: list[Path]) -> dict[str, Any]:
+    """The file's table over the one it ``extends`` (a path relative to it), recursively:
+    tables merge key by key, anything else in this file replaces the other's."""
+    data = read_toml(path, "scenario")
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError("extends", f"expected a file name, got {parent!r}")
+    base = (path.parent / parent).resolve()
+    if base in chain or base == path.resolve():
+        raise ScenarioError("extends", f"{parent} extends itself (through {path.name})")
+    merged = _extended(base, [*chain, path.resolve()])
+    merged.pop("name", None)  # the name is this file's
+    merged.pop("description", None)
+    return _merge(merged, data)
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
 
 
 def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
@@ -259,7 +313,11 @@ def to_dict(obj: Any) -> Any:
                 out[f.name] = value
         return out
     if isinstance(obj, dict):
-        return {k: to_dict(v) for k, v in obj.items()}
+        out = {k: to_dict(v) for k, v in obj.items()}
+        for k, v in obj.items():  # a named entry that is not built in says it is new
+            if k not in _NAMED_DEFAULTS.get(type(v), {k: None}):
+                out[k] = {"new": True, **out[k]}
+        return out
     if isinstance(obj, tuple):
         return [to_dict(v) for v in obj]
     return obj

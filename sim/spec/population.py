@@ -18,7 +18,7 @@ class Segment:
     fraudulent: bool = param(
         False,
         doc="identity is fake or borrowed: never pays, found out by the identity check",
-        source="seed 002: verify identity authenticity, forged identities",
+        source="case C: verify identity authenticity, forged identities",
     )
     principal_median: float = param(
         2000.0, unit="yuan", lo=1, hi=1e7, doc="median principal outstanding at DPD 0"
@@ -44,7 +44,7 @@ class Segment:
         **RATE,
         doc="jump after escalation: a contact relayed the message, an account measure, "
         "a field visit, a court summons (times ability, not willingness)",
-        source="seed 001: strategic borrowers respond to escalation",
+        source="case B: strategic borrowers respond to escalation",
     )
     full_payment_prob: float = param(0.8, **P01, doc="share of repayments that clear the balance")
     shock_prob: float = param(0.0, **P01, doc="probability of being in an income shock at DPD 0")
@@ -79,7 +79,7 @@ class Segment:
         0.1,
         **P01,
         doc="probability of asking for an instalment plan in a conversation",
-        source="seeds 000, 001: ask for an instalment plan, extension or grace period",
+        source="cases A, B: ask for an instalment plan, extension or grace period",
     )
     plan_keep_prob: float = param(0.85, **P01, doc="probability each plan instalment is paid")
     complaint_per_call: float = param(
@@ -89,7 +89,7 @@ class Segment:
         0.1,
         **P01,
         doc="probability the borrower complains after their emergency contact is called",
-        source="seed 001: complaints about contact with third parties",
+        source="case B: complaints about contact with third parties",
     )
     contact_answer_factor: float = param(
         1.0, lo=0, hi=2, doc="multiplier on the emergency contacts' answer probability"
@@ -100,7 +100,7 @@ SEGMENT_DEFAULTS: dict[str, dict[str, Any]] = {
     # Weights and levels are tuned together so that the baseline reproduces the calibration
     # targets (docs/scenario_reference.md, "Calibration"): ~86% of principal repaid within
     # 30 days (Qifu Q2 2024), 40-60% self-cure with no intervention (McKinsey), under 10% of
-    # the balance outstanding at DPD 90 recovered afterwards (seed 002).
+    # the balance outstanding at DPD 90 recovered afterwards (case C).
     "forgetful": dict(
         weight=0.58, willingness=0.95, ability=0.95, base_intensity=0.04, contact_jump=3.0,
         escalation_jump=1.0, full_payment_prob=0.92, sms_read=0.85, robot_answer=0.6,
@@ -153,7 +153,7 @@ class Relationship:
         0.5,
         **P01,
         doc="probability the contact relays the message so the borrower re-engages",
-        source="seed 000: the mother persuaded the student, who repaid",
+        source="case A: the mother persuaded the student, who repaid",
     )
     complaint_prob: float = param(0.1, **P01, doc="probability the contact complains when called")
 
@@ -169,7 +169,7 @@ RELATIONSHIP_DEFAULTS: dict[str, dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class Contacts:
-    """Emergency contacts given at application time (seed 000: usually a relative or friend)."""
+    """Emergency contacts given at application time (case A: usually a relative or friend)."""
 
     count_weights: tuple[float, ...] = param(
         (0.3, 0.4, 0.3),
@@ -180,7 +180,7 @@ class Contacts:
         source="domain.md: 1-3 emergency contacts",
     )
     warned_prob: float = param(
-        0.3, **P01, doc="probability the borrower warned a contact in advance", source="seed 001"
+        0.3, **P01, doc="probability the borrower warned a contact in advance", source="case B"
     )
     warned_complaint_factor: float = param(
         0.5, lo=0, hi=1, doc="complaint multiplier for a contact who was warned in advance"
@@ -189,7 +189,7 @@ class Contacts:
         0.6,
         **P01,
         doc="probability a contact consented to be contacted (used when consent is required)",
-        source="seed 002: the platform should have the contact's consent",
+        source="case C: the platform should have the contact's consent",
     )
     details_relay_factor: float = param(
         1.3,
@@ -205,7 +205,7 @@ class Contacts:
     )
     relationships: dict[str, Relationship] = mapping(
         lambda: {k: Relationship(**v) for k, v in RELATIONSHIP_DEFAULTS.items()},
-        doc="kinds of emergency contact by name",
+        doc="kinds of emergency contact by name; a new name needs new = true in its table",
         item_doc="population.contacts.relationships.NAME",
     )
 
@@ -232,7 +232,8 @@ class Population:
     )
     segments: dict[str, Segment] = mapping(
         lambda: {k: Segment(**v) for k, v in SEGMENT_DEFAULTS.items()},
-        doc="borrower segments by name; a known name starts from its defaults",
+        doc="borrower segments by name; a built-in name starts from its defaults, a new one "
+        "needs new = true in its table (so a typo cannot add a segment)",
         item_doc="population.segments.NAME",
     )
     contacts: Contacts = section(Contacts, "emergency contacts")

@@ -218,13 +218,13 @@ tests/test_reference.py fails when this file differs from the generated text. --
 
 A scenario is a TOML file describing one policy against one population. Every key is optional:
 a file only states what differs from the built-in defaults, and the built-in defaults *are* the
-baseline scenario (seed 000's ladder: SMS, robot calls, agent calls, emergency contacts after 5
+baseline scenario (case A's ladder: SMS, robot calls, agent calls, emergency contacts after 5
 consecutive declined calls while unreachable). The shipped scenarios are in `scenarios/`.
 
 ```toml
 name = "day14"
 [ladder.emergency_contact]
-trigger = "day"   # seed 002: relatives are contacted around day 14
+trigger = "day"   # case C: relatives are contacted around day 14
 day = 14
 ```
 
@@ -277,10 +277,10 @@ line naming the dotted key path and exits with code 2, for example
 The segment weights and levels are tuned together towards published figures
 ([sources.md](sources.md)): about 86% of principal overdue at DPD 0 repaid within 30 days (Qifu
 Technology, Q2 2024) and 40-60% of early-stage delinquent accounts curing with no intervention
-(McKinsey, via vendors); seed 002 adds that debt more than three months overdue is recovered in
+(McKinsey, via vendors); case C adds that debt more than three months overdue is recovered in
 fewer than 10% of cases; the shrinking-dollar surveys give the exponential shape of that decline
 (`behaviour.aging_half_life_days`). The README's "Calibration" section lists what the baseline
 reproduces, measured, and `tests/test_calibration.py` keeps it so. The `source` column names
-the figure behind each default (`sources.md`: [sources.md](sources.md); "seed 000/001/002": the
+the figure behind each default (`sources.md`: [sources.md](sources.md); "cases A/B/C": the
 case articles summarised in [domain.md](domain.md)); "modelling choice" means no published
 figure was used."""

@@ -6,7 +6,7 @@ behaviour here; it runs nothing. Build one with :func:`~sim.spec.loading.load_sc
 TOML file plus overrides) or :func:`~sim.spec.loading.build_scenario` (a plain dict). Every
 key is declared with :func:`sim.spec.params.param`, which carries its default, unit, allowed
 range and the published figure it comes from; the built-in defaults *are* the baseline
-scenario (seed 000's ladder). Units: time in days (DPD, days past due; day 0 is the first
+scenario (case A's ladder). Units: time in days (DPD, days past due; day 0 is the first
 day past due, and a Monday), clock times in hours of the day (8.5 = 08:30), money in yuan,
 rates per day.
 """
@@ -154,7 +154,7 @@ class Agents:
 
 @dataclass(frozen=True)
 class Fees:
-    """Late fees and penalty interest keep accruing (seed 002)."""
+    """Late fees and penalty interest keep accruing (case C)."""
 
     late_fee_rate: float = param(0.01, **P01, doc="one-off late fee as a share of principal")
     penalty_daily_rate: float = param(
@@ -205,7 +205,7 @@ class Behaviour:
         "and the jumps after contact and escalation are scaled by 2^(-DPD / half-life); the "
         "jump after a repayment is not (the borrower's own momentum); 0 = no aging",
         source=f"{CAL}: shrinking dollar, roughly exponential (half-life ~6 months for "
-        "commercial debt; consumer online loans decay much faster, seed 002)",
+        "commercial debt; consumer online loans decay much faster, case C)",
     )
     payment_jump: float = param(
         0.02,

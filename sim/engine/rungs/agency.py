@@ -1,4 +1,4 @@
-"""Hand-off to a third-party collection agency (``ladder.agency``, seed 001).
+"""Hand-off to a third-party collection agency (``ladder.agency``, case B).
 
 On ``day`` past due the account goes to the agency: the platform's own robot and agent calls
 stop, the agency calls ``calls_per_week`` times, and it is paid ``commission`` of everything

@@ -6,7 +6,7 @@ When the trigger fires (:mod:`sim.engine.rungs.triggers`) the contacts that may 
 ``attempts_per_contact`` times, ``retry_days`` apart, within calling hours, and only while
 the borrower is unreachable if ``only_when_unreachable``. A contact who answers may complain
 (more if warned not, or if details are disclosed), the borrower may complain too, and the
-contact may relay the message (seed 000: the mother persuaded the student, who repaid), which
+contact may relay the message (case A: the mother persuaded the student, who repaid), which
 escalates: the repayment intensity jumps whatever the borrower's willingness.
 """
 
@@ -137,7 +137,7 @@ class EmergencyContact(Rung):
         relayed = next(rs) < relay_p
         if m.trace:
             m.event(b, t, "contact_call", "", "relayed" if relayed else "answered")
-        if relayed:  # seed 000: the mother persuaded the student, who repaid
+        if relayed:  # case A: the mother persuaded the student, who repaid
             b.ec_state = DONE
             b.ec_queue = []
             if b.dark:

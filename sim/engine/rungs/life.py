@@ -1,5 +1,5 @@
 """The borrower's own life: an income shock ends, the phone goes dark and comes back, the
-borrower calls customer service (seeds 000, 001).
+borrower calls customer service (cases A, B).
 
 Each is a Poisson event of the borrower's segment (``population.segments.NAME``:
 ``shock_recovery_days``, ``go_dark_rate``, ``reappear_rate``, ``service_contact_rate``). While
@@ -72,7 +72,7 @@ class Life(Rung):
         self.set_dark(b, t, due, False)
 
     def on_service(self, b: Borrower, t: float, due: list[float]) -> None:
-        """The borrower calls customer service on their own (seeds 000, 001)."""
+        """The borrower calls customer service on their own (cases A, B)."""
         m = self.model
         due[self.service] = t + m.exp(b, b.seg.service_contact_rate)
         m.reached(b, t, due)

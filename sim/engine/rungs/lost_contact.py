@@ -1,4 +1,4 @@
-"""The lost-contact procedure (``ladder.lost_contact``, seed 002).
+"""The lost-contact procedure (``ladder.lost_contact``, case C).
 
 After ``no_contact_days`` without reaching the borrower the platform checks the identity
 (a fraudulent one ends the agreement), then sends field investigators, who find the borrower
@@ -60,7 +60,7 @@ class LostContact(Rung):
             b.lost_state = WATCHING
             due[self.slot] = b.last_contact + lc.no_contact_days
         elif b.lost_state == IDENTITY_CHECK:
-            if b.seg.fraudulent:  # seed 002: identity false -> terminate the agreement
+            if b.seg.fraudulent:  # case C: identity false -> terminate the agreement
                 m.resolve(b, t, "fraud_terminated")
                 return
             if not lc.field_visit:

@@ -1,4 +1,4 @@
-"""Account measures (``ladder.measures``, seed 002): the account is frozen and its limit cut
+"""Account measures (``ladder.measures``, case C): the account is frozen and its limit cut
 on ``freeze_day``, and reported to the credit reference system on ``report_day``.
 
 Each measure lastingly multiplies the borrower's willingness (so the baseline repayment

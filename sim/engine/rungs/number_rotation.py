@@ -1,6 +1,6 @@
 """Number rotation (``ladder.number_rotation``): after ``after_unanswered`` consecutive
 unanswered agent calls the platform calls from other numbers, which the borrower answers
-with their (usually lower) answer probability for an unknown number (seed 002)."""
+with their (usually lower) answer probability for an unknown number (case C)."""
 
 from __future__ import annotations
 

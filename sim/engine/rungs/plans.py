@@ -1,5 +1,5 @@
 """Instalment plans, extensions and grace periods granted on request (``ladder.plans``,
-seeds 000 and 001).
+cases A and B).
 
 A borrower who asks (in a conversation with an agent, or calling customer service) is granted
 a plan if the policy allows one now: the balance in ``instalments`` equal parts, the first

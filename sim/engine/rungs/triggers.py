@@ -4,8 +4,8 @@ A trigger is a strategy object named by ``ladder.emergency_contact.trigger``. It
 the stage starts now (:meth:`Trigger.fires`), asked after every unanswered call (only when
 the trigger uses a run of declines) and at DPD ``day`` (only when it uses the day).
 
-* ``declines`` - seed 000: N consecutive unanswered calls and no contact for D days;
-* ``day`` - seed 002: on day X past due;
+* ``declines`` - case A: N consecutive unanswered calls and no contact for D days;
+* ``day`` - case C: on day X past due;
 * ``either`` - whichever comes first; ``both`` - once both hold; ``never`` - off.
 
 A new trigger is a subclass here plus its name in the ``choices`` of
@@ -51,7 +51,7 @@ class Never(Trigger):
 
 
 class Declines(Trigger):
-    """Seed 000: N consecutive unanswered calls and no contact for D days."""
+    """Case A: N consecutive unanswered calls and no contact for D days."""
 
     name = "declines"
     uses_declines = True
@@ -61,7 +61,7 @@ class Declines(Trigger):
 
 
 class Day(Trigger):
-    """Seed 002: on day X past due."""
+    """Case C: on day X past due."""
 
     name = "day"
     uses_day = True
