@@ -231,7 +231,17 @@ def test_comparison_selection_and_report(small_comparison: rp.Comparison) -> Non
     day14_line = text.splitlines()[text.splitlines().index(ec_line) + 1]
     assert "day14" in day14_line and " pp " in day14_line and "*" in day14_line
     assert "recovery_by_month.5" not in text  # not defined within 40 days: left out
-    assert max(len(line) for line in text.splitlines()) <= 110
+    assert max(len(line) for line in text.splitlines()) <= 120  # with units
+    # the short form leads with the figures a decision needs, the rest one flag away
+    short = small_comparison.format(full=False)
+    order = ["Net recovery, recovered - cost", "Recovery rate, recovered / owed",
+             "30-day collection rate", "Collection cost", "Complaints per 1,000 borrowers",
+             "Reached emergency contact"]  # fmt: skip
+    at = [short.index(label) for label in order]
+    assert at == sorted(at)
+    assert "Recovery rate from DPD 30" not in short
+    assert "more metrics: add --full" in short
+    assert " yuan" in short and " /1,000" in short
 
 
 def test_select_best_on_another_metric(small_comparison: rp.Comparison) -> None:

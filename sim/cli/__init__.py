@@ -215,6 +215,11 @@ def _replication_options(parser: argparse.ArgumentParser, default_reps: str) -> 
     parser.add_argument(
         "--workers", type=int, metavar="N", help="worker processes (default: all cores)"
     )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="print every metric (default: the figures a decision needs first)",
+    )
 
 
 __all__ = ["UsageError", "build_overrides", "main", "parse_set"]

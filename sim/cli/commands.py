@@ -50,6 +50,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.results.summary import summarize
 
     seed = scenario.seed
+    _echo_overrides(args, [scenario])
     with progress_bar(scenario.population.borrowers, quiet=args.quiet) as progress:
         records = simulate(scenario, seed, trace=args.trace, progress=progress)
     summary = summarize(records, scenario)
@@ -103,6 +104,16 @@ def _replicate(
     return result
 
 
+def _echo_overrides(args: argparse.Namespace, scenarios: list[Scenario]) -> None:
+    """Say which settings the command line changed, and in which scenarios: a re-weighted
+    book is not the file's book, whatever its name."""
+    overrides = build_overrides(args)
+    if overrides:
+        names = ", ".join(s.name for s in scenarios)
+        shown = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+        print(textwrap.fill(f"command-line settings, applied to {names}: {shown}", 100))
+
+
 def _print_auto_note(plan: dict[str, Any], reps: int) -> None:
     """With --reps auto, how many replications were run and to what target."""
     if plan["reps"] == "auto":
@@ -133,7 +144,8 @@ def _run_replications(
         return EXIT_FAILED
     reps = int(df["replication"].nunique())
     title = f"{scenario.name}: {reps} replications, root seed {scenario.seed}"
-    print(rp.format_table(table, title))
+    _echo_overrides(args, [scenario])
+    print(rp.format_table(table, title, full=args.full))
     _print_auto_note(plan, reps)
     print(f"output directory: {path}")
     return _plots(args, path)
@@ -167,7 +179,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     )
     if path is None:
         return EXIT_FAILED
-    print(result.format())
+    _echo_overrides(args, scenarios)
+    print(result.format(full=args.full))
     _print_auto_note(plan, result.reps)
     print(f"output directory: {path}")
     return _plots(args, path)

@@ -299,6 +299,7 @@ class Comparison:
     replications: pd.DataFrame
     table: pd.DataFrame
     selection: stats.Selection | None
+    best_on: str = DEFAULT_BEST_ON
 
     @property
     def champion(self) -> str:
@@ -338,13 +339,14 @@ class Comparison:
         tables = {"comparison": self.table}
         return write_results(Path(out_dir), self.replications, tables, doc)
 
-    def format(self) -> str:
-        """The comparison as text for a terminal (see :func:`format_table`)."""
+    def format(self, full: bool = True) -> str:
+        """The comparison as text for a terminal (see :func:`format_table`); ``full=False``
+        leads with the figures a decision needs and the metric the best is chosen on."""
         head = (
             f"{len(self.scenarios)} policies x {self.reps} replications, root seed {self.seed}, "
             f"champion {self.champion}"
         )
-        return format_table(self.table, head, self.selection)
+        return format_table(self.table, head, self.selection, full, self.best_on)
 
 
 def compare(
@@ -386,7 +388,7 @@ def compare(
         selection = select_best(df, best_on, direction, level)
     except ValueError:  # not defined for some policy, or too few replications
         selection = None
-    return Comparison(tuple(resolved), df, comparison_table(df, level=level), selection)
+    return Comparison(tuple(resolved), df, comparison_table(df, level=level), selection, best_on)
 
 
 __all__ = [

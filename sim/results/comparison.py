@@ -167,22 +167,31 @@ _FORMATS: dict[str, tuple[str, float]] = {
     "days": ("{:.2f}", 1.0),
     "yuan": ("{:,.0f}", 1.0),
     "count": ("{:,.1f}", 1.0),
-    "per_1000": ("{:.3f}", 1.0),
+    "per_1000": ("{:.1f}", 1.0),
     "seconds": ("{:.2f}", 1.0),
 }
 
 
+_UNIT_SUFFIX = {"yuan": " yuan", "days": " d", "seconds": " s", "per_1000": " /1,000"}
+
+
 def _plus_minus(value: float, half_width: float, unit: str, diff: bool = False) -> str:
-    """``17.83% ± 0.21%``; a difference is signed and shares are in points (``pp``)."""
+    """``17.83% ± 0.21%``, ``2,322,659 ± 90,643 yuan``; a difference is signed and shares
+    are in points (``pp``)."""
     if math.isnan(value):
         return "n/a"
     spec, scale = _FORMATS.get(unit, ("{:.4g}", 1.0))
-    suffix = ("%" if not diff else " pp") if unit == "share" else ""
     signed = spec.replace("{:", "{:+") if diff else spec
-    text = signed.format(value * scale) + suffix
+    number = signed.format(value * scale)
+    if unit == "share":
+        suffix = "%" if not diff else " pp"
+        if math.isnan(half_width):
+            return number + suffix
+        return f"{number}{suffix} ± {spec.format(half_width * scale)}{suffix}"
+    suffix = _UNIT_SUFFIX.get(unit, "")  # once, after the interval
     if math.isnan(half_width):
-        return text
-    return f"{text} ± {spec.format(half_width * scale)}{suffix}"
+        return number + suffix
+    return f"{number} ± {spec.format(half_width * scale)}{suffix}"
 
 
 def _relative(value: float, half_width: float) -> str:
@@ -206,11 +215,32 @@ def _columns(header: list[str], rows: list[list[str]]) -> list[str]:
     return [line(header), *map(line, rows)]
 
 
-def format_table(table: pd.DataFrame, title: str, selection: stats.Selection | None = None) -> str:
+def format_table(
+    table: pd.DataFrame,
+    title: str,
+    selection: stats.Selection | None = None,
+    full: bool = True,
+    first: str | None = None,
+) -> str:
     """A comparison or estimates table as text: one line per metric and policy with the
-    estimate ± CI half-width and, for challengers, the paired difference ± half-width, a
-    ``*`` when significant, and the relative difference. Metrics not defined for any policy
-    are left out."""
+    estimate ± CI half-width (with its unit) and, for challengers, the paired difference ±
+    half-width, a ``*`` when significant, and the relative difference. Metrics not defined
+    for any policy are left out. ``full=False`` shows only the figures a decision needs
+    (:data:`sim.results.metrics.DECISION`, and ``first``, the metric the best policy is
+    chosen on), by label, and says how many more there are; the full table names every
+    metric as the CSV files do.
+
+    With one replication there is no CI: the table says so rather than leave the column
+    blank."""
+    shown = list(dict.fromkeys(table["metric"]))
+    hidden = 0
+    if not full:
+        wanted = list(dict.fromkeys([*([first] if first else []), *metrics.DECISION]))
+        kept = [m for m in wanted if m in shown]
+        hidden = len(shown) - len(kept)
+        table = table[table["metric"].isin(kept)]
+        table = table.assign(_o=table["metric"].map({m: i for i, m in enumerate(kept)}))
+        table = table.sort_values("_o", kind="stable").drop(columns="_o")
     compared = "diff" in table
     champion = table.loc[table["role"] == "champion", "scenario"].iloc[0] if compared else ""
     header = ["metric", "policy", "estimate ± 95% CI"]
@@ -222,7 +252,7 @@ def format_table(table: pd.DataFrame, title: str, selection: stats.Selection | N
             continue
         for i, r in enumerate(g.itertuples(index=False)):
             row = [
-                str(metric) if i == 0 else "",
+                (str(metric) if full else metrics.label(str(metric))) if i == 0 else "",
                 r.scenario,
                 _plus_minus(r.estimate, r.half_width, r.unit),
             ]
@@ -236,6 +266,17 @@ def format_table(table: pd.DataFrame, title: str, selection: stats.Selection | N
                 row += ["", "", ""]
             rows.append(row)
     lines = [title, "", *_columns(header, rows)]
+    if hidden:
+        lines += ["", f"{hidden} more metrics: add --full, or read the CSV in the output directory"]
+    if table["n"].max() < 2:
+        lines += [
+            "",
+            textwrap.fill(
+                "One replication: no confidence intervals or significance can be computed "
+                "(use --reps 2 or more; 30 is the default for compare).",
+                WIDTH,
+            ),
+        ]
     if compared:
         note = (
             "* the paired difference's 95% CI excludes 0 (each comparison on its own: among "

@@ -38,6 +38,15 @@ CURE_DAYS = (7, 14, 30, 60, 90)
 ROLL_MONTHS = 5
 """Roll rates from the first five 30-day buckets (DPD 0-29 -> 30-59 to 120-149 -> 150-179)."""
 UNITS = ("share", "days", "yuan", "count", "per_1000", "seconds")
+DECISION = (
+    "money.recovery_rate",
+    "money.net_recovery",
+    "money.collection_rate_30d",
+    "money.cost_total",
+    "harm.complaints_per_1000",
+    "funnel.emergency_contact",
+)
+"""What a decision needs first: printouts lead with these (the rest is one flag away)."""
 
 
 @dataclass(frozen=True)

@@ -195,9 +195,12 @@ def format_metric(value: float | None, unit: str) -> str:
 def headline_lines(summary: dict[str, Any]) -> list[str]:
     """The headline figures (the metric registry's), one line each, with a blank line after."""
     values = summary.get("headline") or metrics.headline(summary)
+    known = metrics.for_summary(summary)
+    first = {name: i for i, name in enumerate(metrics.DECISION)}
+    ordered = sorted(known, key=lambda m: first.get(m.name, len(first)))  # stable
     rows = [
         [m.label, format_metric(values.get(m.name), m.unit)]
-        for m in metrics.for_summary(summary)
+        for m in ordered
         if not m.name.startswith("funnel.") or m.name == "funnel.emergency_contact"
     ]
     return ["Headline figures", *_table(["figure", "value"], rows), ""]
