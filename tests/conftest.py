@@ -239,6 +239,9 @@ def _prune(data: dict[str, Any], cls: type) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     out: dict[str, Any] = {}
     for key, value in data.items():
+        if key == "new" and value is True:  # a named entry declared new (not a field)
+            out[key] = value
+            continue
         if key not in fields:
             continue
         hint = hints[key]

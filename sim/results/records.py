@@ -66,7 +66,12 @@ EVENT_KINDS: tuple[str, ...] = (
     "call",  # channel: robot | agent | agency; detail: answered | unanswered | unreachable
     "agent_call",  # an agent took an answered call; detail: the agent; amount: handle minutes
     "abandoned",  # an answered agent call found no agent in time (at the dial time)
-    "contact_call",  # an emergency contact was called; detail: answered | relayed | unanswered
+    "contact_call",  # an emergency contact was called; channel: the relationship, with
+    # " (no consent)" for a contact who did not consent; detail: answered | relayed | unanswered
+    "disclosure",  # what an answering contact was told; channel as above; detail: the
+    # ladder.emergency_contact.disclosure setting (relay_only | details)
+    "service_call",  # the borrower called customer service
+    "field_visit",  # detail: found | not_found
     "payment",  # amount: yuan; detail: full | partial | instalment | enforcement
     "stage",  # channel: the stage entered
     "measure",  # detail: freeze | credit_report (an account measure applied)

@@ -116,11 +116,12 @@ class EmergencyContact(Rung):
         answered = next(rs) < rel.answer_prob * b.seg.contact_answer_factor
         entry[ATTEMPTS_LEFT] -= 1
         entry[NEXT_ATTEMPT] = t + ec.retry_days
+        who = self._who(entry)
         if not answered:
             if entry[ATTEMPTS_LEFT] <= 0:
                 b.ec_queue.remove(entry)
             if m.trace:
-                m.event(b, t, "contact_call", "", "unanswered")
+                m.event(b, t, "contact_call", who, "unanswered")
             return
         b.ec_queue.remove(entry)
         b.n_tp_contacts += 1
@@ -136,7 +137,8 @@ class EmergencyContact(Rung):
         relay_p = rel.relay_prob * (pc.details_relay_factor if details else 1.0)
         relayed = next(rs) < relay_p
         if m.trace:
-            m.event(b, t, "contact_call", "", "relayed" if relayed else "answered")
+            m.event(b, t, "contact_call", who, "relayed" if relayed else "answered")
+            m.event(b, t, "disclosure", who, ec.disclosure)
         if relayed:  # case A: the mother persuaded the student, who repaid
             b.ec_state = DONE
             b.ec_queue = []
@@ -144,6 +146,11 @@ class EmergencyContact(Rung):
                 self.life.set_dark(b, t, due, False)
             m.reached(b, t, due)
             m.escalated(b, t, due, ec.effect, "emergency_contact")
+
+    def _who(self, entry: list) -> str:
+        """The trace's name of a contact: the relationship, and whether they consented."""
+        name = self.relationship_names[entry[RELATIONSHIP]]
+        return name if entry[CONSENT] else f"{name} (no consent)"
 
     def on_plan_broken(self, b: Borrower, t: float, due: list[float]) -> None:
         if b.ec_state == CALLING:

@@ -75,6 +75,8 @@ class Life(Rung):
         """The borrower calls customer service on their own (cases A, B)."""
         m = self.model
         due[self.service] = t + m.exp(b, b.seg.service_contact_rate)
+        if m.trace:
+            m.event(b, t, "service_call")
         m.reached(b, t, due)
         if next(b.rs_life) < b.seg.plan_request_prob and self.plans.grant(b, t, due):
             return

@@ -72,7 +72,10 @@ class LostContact(Rung):
             b.lost_state = DONE
             m.stage(b, t, "field_visit")
             m.cost(b, "field_visit", lc.field_visit_cost)
-            if next(m.late(b, "platform")) < lc.field_visit_success:
+            found = next(m.late(b, "platform")) < lc.field_visit_success
+            if m.trace:
+                m.event(b, t, "field_visit", "", "found" if found else "not_found")
+            if found:
                 if b.dark:
                     self.life.set_dark(b, t, due, False)
                 m.reached(b, t, due)
