@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINTED := sim tests benchmarks notebooks setup.py
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench report-check clean
 
 # Installing also compiles the engine's hot modules (setup.py), so an edited source is a
 # reason to reinstall: only the changed modules are recompiled. Until then an edited module
@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml setup.py $(shell find sim -name "*.py")
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/overdue run scenarios/baseline.toml --borrowers 10000 --seed 1 --out results/baseline --plots
+	$(BIN)/overdue run scenarios/baseline.toml --borrowers 10000 --seed 1 --out results/baseline --plots --trace
+	$(BIN)/overdue report results/baseline
 
 test: $(STAMP)
 	$(BIN)/ruff check $(LINTED)
@@ -34,6 +35,17 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+
+# A documented check of `overdue report` in a real browser: installs Chromium (a system
+# package) if missing, renders the baseline's traced report and writes a screenshot to look at.
+report-check: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+	$(BIN)/overdue run scenarios/regulated.toml --borrowers 3000 --trace --out results/report-check --quiet
+	$(BIN)/overdue report results/report-check
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,7000 \
+		--screenshot=results/report-check/report.png file://$(CURDIR)/results/report-check/report.html
+	$(BIN)/pytest -q -m slow tests/test_report.py
+	@echo "look at results/report-check/report.png"
 
 clean:
 	rm -rf $(VENV) .pytest_cache build sim/_compiled.json; find sim -name "*.c" -o -name "*.so" | xargs rm -f

@@ -1,5 +1,5 @@
 """Command line: ``overdue run``, ``compare``, ``plot``, ``sweep``, ``sweep-report``,
-``calibrate`` and ``reference``.
+``calibrate``, ``report`` and ``reference``.
 
 The parser is here; the commands are in :mod:`sim.cli.commands` (run, compare, plot,
 reference), :mod:`sim.cli.sweeps` and :mod:`sim.cli.calibrate`, what they share in
@@ -23,6 +23,7 @@ from sim.cli.commands import (
     cmd_compare,
     cmd_plot,
     cmd_reference,
+    cmd_report,
     cmd_run,
 )
 from sim.cli.common import (
@@ -159,6 +160,13 @@ def _parser() -> argparse.ArgumentParser:
     report.set_defaults(func=cmd_sweep_report)
 
     calibrate.add_parser(sub)
+
+    rep = sub.add_parser(
+        "report", help="one self-contained HTML report of a run, compare, sweep or calibration"
+    )
+    rep.add_argument("directory", type=Path, metavar="DIR", help="an output directory")
+    rep.add_argument("--out", type=Path, metavar="FILE", help="where to write (DIR/report.html)")
+    rep.set_defaults(func=cmd_report)
 
     ref = sub.add_parser("reference", help="print or write docs/scenario_reference.md")
     mode = ref.add_mutually_exclusive_group()

@@ -1,4 +1,4 @@
-"""``overdue run``, ``compare``, ``plot`` and ``reference``."""
+"""``overdue run``, ``compare``, ``plot``, ``report`` and ``reference``."""
 
 from __future__ import annotations
 
@@ -222,6 +222,18 @@ def cmd_plot(args: argparse.Namespace) -> int:
         print(f"report: {write_report(directory, formats, draw=draw_all)}")
         return EXIT_OK
     return _draw(directory, formats)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``overdue report DIR``: one self-contained HTML file of any output directory."""
+    from sim.report.build import ReportError, write
+
+    try:
+        path = write(args.directory, args.out)
+    except ReportError as exc:
+        raise UsageError(f"DIR: {exc}") from None
+    print(f"report: {path}")
+    return EXIT_OK
 
 
 def cmd_reference(args: argparse.Namespace) -> int:

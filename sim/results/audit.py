@@ -124,9 +124,10 @@ def audit(events: pd.DataFrame, scenario: Mapping[str, Any]) -> list[Check]:
     same = t["borrower_id"].to_numpy()[1:] == t["borrower_id"].to_numpy()[:-1]
     dt = np.diff(t["time"].to_numpy())
     close = same & (dt < gap - 1e-9)
+    too_close = pd.Series(t["borrower_id"].to_numpy()[1:][close])
     out.append(_check("Minimum gap between calls", f"at least {rules['min_gap_minutes']:g} "
                       "minutes between two calls (rules.min_gap_minutes)", gap > 0,
-                      int(same.sum()), pd.Series(t["borrower_id"].to_numpy()[1:][close])))  # fmt: skip
+                      int(same.sum()), too_close))  # fmt: skip
 
     # quiet days after a conversation
     quiet = float(rules["quiet_days_after_conversation"])
@@ -165,10 +166,11 @@ def audit(events: pd.DataFrame, scenario: Mapping[str, Any]) -> list[Check]:
     # third parties: what they were told
     told = ev[ev["kind"] == "disclosure"]
     details = told.loc[told["detail"] == "details", "borrower_id"]
+    relayed = int((contact["detail"] == "relayed").sum())
     out.append(_check("Debt disclosed to third parties", "a contact may be asked to pass a "
                       "message on, never told about the debt (PIPL; NIFA 2018; CBA 2026)", True,
-                      len(told), details, f"{len(told):,} contacts answered; "
-                      f"{int((contact['detail'] == 'relayed').sum()):,} relayed the message"))  # fmt: skip
+                      len(told), details, f"{len(told):,} contacts answered; {relayed:,} "
+                      "relayed the message"))  # fmt: skip
 
     # contacts phoned without consent
     no_consent = contact.loc[contact["channel"].str.endswith(NO_CONSENT), "borrower_id"]

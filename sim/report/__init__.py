@@ -1,0 +1,1 @@
+"""``overdue report``: a self-contained HTML report of any output directory (see :mod:`.build`)."""
