@@ -107,6 +107,18 @@ def comparison_charts(table: pd.DataFrame) -> dict[str, Callable[[], Figure]]:
         "emergency_contact": lambda: policy_bars(table, "funnel.emergency_contact"),
         "recovery_by_month": lambda: recovery_by_month(table),
     }
+    for name, metric in (  # money, harm and the call centre, one bar per policy with its CI
+        ("net_recovery", "money.net_recovery"),
+        ("cost", "money.cost_total"),
+        ("complaints", "harm.complaints_per_1000"),
+        ("agent_occupancy", "agents.occupancy"),
+        ("abandoned_calls", "agents.abandonment_rate"),
+    ):
+        if (
+            metric in set(table["metric"])
+            and table.loc[table["metric"] == metric, "estimate"].notna().any()
+        ):
+            charts[name] = lambda metric=metric: policy_bars(table, metric)
     if "diff" in table:
         charts["forest"] = lambda: forest(table)
     return charts
