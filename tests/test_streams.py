@@ -134,6 +134,7 @@ def test_population_is_prefix_stable_and_policy_independent() -> None:
     mix = {
         "population.trait_spread": 0.7,
         **seg(principal_sigma=1.0, sms_read=0.5, base_intensity=0.05),
+        "population.segments.other.new": True,
         "population.segments.other.weight": 1.0,
         "population.segments.other.principal_median": 5000.0,
     }
