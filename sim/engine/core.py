@@ -21,7 +21,6 @@ from __future__ import annotations
 import gc
 import math
 from collections.abc import Callable, Generator, Iterator
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -32,7 +31,7 @@ from sim.engine.account import INF, Borrower
 from sim.engine.agent_team import AgentTeam, Shift, head_count
 from sim.engine.contact_rules import ContactRules
 from sim.engine.dialer import Dialer
-from sim.engine.outcomes import outcome_columns
+from sim.engine.outcomes import joined_columns, outcome_columns
 from sim.engine.population import Traits, new_account, sample_traits, trait_rows
 from sim.engine.rungs import LADDER
 from sim.engine.rungs.base import HOOKS, Rung
@@ -43,6 +42,8 @@ from sim.results.records import Recorder, Records
 from sim.spec import Scenario
 
 MAX_STEPS_WITHOUT_WAITING = 1_000_000
+FLUSH_ACCOUNTS = 8192
+"""Finished accounts kept as objects before their rows are recorded as columns."""
 """Guard against an engine bug: a step that re-schedules itself at the same instant would
 loop for ever. A real account takes a few hundred steps over a year (one check per step is
 cheaper than tracking repeats of the same instant)."""
@@ -71,7 +72,9 @@ class Model(AccountServices):
         self.gamma = math.log(2.0) / hl if hl > 0 else 0.0  # aging rate, per day
         self.traits: Traits = sample_traits(scenario, self.streams)
         self.borrowers: list[Borrower | None] = [None] * len(self.traits)
-        self.finished: list[Borrower] = []
+        self.finished: list[Borrower] = []  # not yet recorded as columns (see _flush)
+        self._chunks: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        self.done = 0
         self.events_processed = 0
         self.next_arrival = 0.0
         """When the next account arrives (days; inf: no more): the dialer never runs past it."""
@@ -280,27 +283,43 @@ class Model(AccountServices):
     def _finish(self, b: Borrower) -> None:
         """The account is done (resolved, or open at the horizon)."""
         self.finished.append(b)
+        self.done += 1
         # The account draws nothing more: dropping its streams lets their blocks be freed.
         b.rs_pay = b.rs_call = b.rs_msg = b.rs_life = b.rs_contact = b.rs_platform = None
         b.rs_plan = b.rs_agent = None
-        if self._progress is not None and len(self.finished) >= self._next_report:
+        if len(self.finished) >= FLUSH_ACCOUNTS:
+            self._flush()
+        if self._progress is not None and self.done >= self._next_report:
             # Report every 0.5% of accounts: simulated days would be a poor measure of work,
             # since an account runs ahead of the clock until it joins the call list.
             total = len(self.traits)
-            self._next_report = len(self.finished) + max(1, total // 200)
-            self._progress(len(self.finished), total)
+            self._next_report = self.done + max(1, total // 200)
+            self._progress(self.done, total)
+
+    def _flush(self) -> None:
+        """Record the finished accounts' outcome and monthly rows as columns, and let the
+        accounts go: memory then holds the open accounts and a few hundred bytes per
+        finished one, not every account of the run."""
+        if self.finished:
+            self._chunks.append(
+                outcome_columns(self.finished, self.stages, self.counts, self.horizon)
+            )
+            for b in self.finished:
+                self.borrowers[b.bid] = None
+            self.finished = []
 
     # ------------------------------------------------------------------ results
 
     def _records(self) -> Records:
         """The outcomes table, one row per borrower in id order, and the other records."""
-        bs = sorted(self.finished, key=attrgetter("bid"))
-        outcomes, monthly = outcome_columns(bs, self.stages, self.counts, self.horizon)
+        self._flush()
+        outcomes, monthly = joined_columns(self._chunks, self.stages, self.counts)
+        self._chunks = []
         meta = {
             "horizon_days": self.horizon,
             "agents": self.team.head_count,
             "abandon_cap": self.sc.rules.max_abandoned_share,
-            "borrowers": len(bs),  # accounts that entered before the horizon
+            "borrowers": self.done,  # accounts that entered before the horizon
             "population": len(self.traits),
             "seed": self.seed,
             "replication": self.streams.replication,

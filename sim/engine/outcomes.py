@@ -1,5 +1,9 @@
 """The outcome and monthly tables, built column-wise from the finished accounts.
 
+The engine records accounts in chunks as they finish (:func:`outcome_columns`) and joins the
+chunks at the end (:func:`joined_columns`), in borrower-id order: the same tables as one call
+over every account sorted by id, without keeping the accounts to the end.
+
 Which columns there are comes from the rungs: one ``reached_<stage>`` per stage (in rank
 order) and the count columns they declare, after the columns every account has.
 """
@@ -98,3 +102,20 @@ def monthly_columns(
         "paid_before": rows[:, 2],
         "observed_days": np.repeat(end, counts) - (np.repeat(entered, counts) + MONTH * month),
     }
+
+
+def joined_columns(
+    chunks: Sequence[tuple[dict[str, Any], dict[str, Any]]],
+    stages: Sequence[str],
+    counts: Sequence[Count],
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The outcome and monthly columns of every chunk, joined and put in borrower-id order
+    (an account's months keep their order: the sort is stable)."""
+    if not chunks:
+        return outcome_columns([], stages, counts, 0.0)
+    tables = []
+    for part in (0, 1):
+        cols = {k: np.concatenate([c[part][k] for c in chunks]) for k in chunks[0][part]}
+        order = np.argsort(cols["borrower_id"], kind="stable")
+        tables.append({k: v[order] for k, v in cols.items()})
+    return tables[0], tables[1]

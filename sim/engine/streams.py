@@ -17,9 +17,9 @@ from a counter-based generator (Philox) keyed by (replication, purpose, borrower
 at a time. ``K`` is sized so that about nine borrowers in ten never need their own generator.
 Borrower i's k-th draw for a purpose is a fixed function of (seed, replication, purpose, i, k).
 
-Memory: a block is kept only while some borrower's stream still holds its row (the engine
-drops a borrower's streams when the account closes), so a run of a million borrowers holds
-the blocks of the accounts still open, not of all of them.
+Memory: an account's stream holds a copy of its own row, not the block, and the engine drops
+an account's streams when it closes; a block lives only while it is the one in use for its
+purpose. A run of a million borrowers holds the rows of the accounts still open.
 """
 
 from __future__ import annotations
@@ -97,10 +97,12 @@ class Streams:
     def block_row(self, pid: int, borrower: int) -> memoryview:
         """The first ``K`` draws of (purpose ``pid``, ``borrower``), from its block.
 
-        A view into the block (iterating it gives Python floats). The borrowers' streams
-        hold the block; this object keeps only a weak reference (and the block it used last
-        for the purpose), so a block is freed once no open account reads it. A row asked for
-        after that gets the block drawn again, identically.
+        A copy of the row (iterating it gives Python floats), not a view: a view would keep
+        the whole block of 1,024 borrowers alive for as long as any of them has an open
+        account, which in a long run is every block. This object keeps a weak reference to
+        each block and the block it used last for the purpose, so a block is freed once the
+        next one is in use; a row asked for after that gets the block drawn again,
+        identically.
         """
         b, row = divmod(borrower, BLOCK)
         k = _SIZES[pid]
@@ -113,7 +115,7 @@ class Streams:
                 self._blocks[(pid, b)] = weakref.ref(block)
             # A flat memoryview (it holds the block): slicing it is cheaper than a numpy row.
             last = self._last[pid] = (b, memoryview(block.reshape(-1)))
-        return last[1][row * k : row * k + k]
+        return memoryview(last[1][row * k : row * k + k].tobytes()).cast("d")
 
     def overflow(self, pid: int, borrower: int, chunk: int) -> memoryview:
         """Draws ``K + OVERFLOW_CHUNK * chunk`` onwards of (purpose ``pid``, ``borrower``).
