@@ -78,8 +78,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     )  # fmt: skip
     r3 = s["recovery_after_3_months"]
     lines += [
-        "  (observed 30d: share of the month's accounts still open 30 days after its start,"
-        " before the horizon)",
+        "  (observed 30d: share of the month's accounts still open 30 days after its start)",
         f"  After 3 months past due: {_num(r3['recovered'])} of {_num(r3['balance_at_entry'])}"
         f" yuan recovered ({_pct(r3['rate'])})",
         "",
