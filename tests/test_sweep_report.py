@@ -206,6 +206,11 @@ def test_sweep_report_writes_tables_charts_and_the_ema_export(swept: Path) -> No
     # a second report replaces the first, leaving nothing behind
     assert main(["sweep-report", str(swept)]) == 0
     assert not list(swept.glob(".report.*"))
+    # and the whole sweep as one HTML page (overdue report)
+    assert main(["report", str(swept)]) == 0
+    page = (swept / "report.html").read_text(encoding="utf-8")
+    assert "Sweep:" in page and "Pareto" in page.replace("pareto", "Pareto")
+    assert page.count("data:image/png;base64,") >= 3
 
 
 def test_sweep_errors_exit_2_and_write_nothing(tmp_path: Path, swept: Path) -> None:
