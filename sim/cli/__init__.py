@@ -93,6 +93,17 @@ def _parser() -> argparse.ArgumentParser:
     _scenario_options(run)
     run.add_argument("--out", type=Path, metavar="DIR", help="run directory (results/NAME)")
     run.add_argument("--trace", action="store_true", help="also write events.parquet")
+    run.add_argument(
+        "--shards",
+        type=int,
+        default=1,
+        metavar="K",
+        help="split the book into K shards by borrower, simulated in parallel (--workers, "
+        "--scheduler) and merged; each shard has its share of the agents",
+    )
+    run.add_argument(
+        "--scheduler", metavar="ADDRESS", help="with --shards: an existing Dask cluster"
+    )
     _replication_options(run, default_reps="1")
     _plot_options(run)
     run.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -39,6 +39,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     plan = _replication_plan(args)
     if plan["reps"] != 1 and args.trace:
         raise UsageError("--trace: only with --reps 1 (a single run directory)")
+    if args.shards < 1:
+        raise UsageError(f"--shards: must be at least 1, got {args.shards}")
+    if args.shards > 1 and plan["reps"] != 1:
+        raise UsageError("--shards: only with --reps 1 (one run split into shards)")
+    if args.scheduler and args.shards == 1:
+        raise UsageError("--scheduler: only with --shards K (or use compare/sweep)")
     scenario = load_scenario(args.scenario, build_overrides(args))
     out_dir = checked_out_dir(args.out, scenario.name)
     if plan["reps"] != 1:
@@ -51,8 +57,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     seed = scenario.seed
     _echo_overrides(args, [scenario])
-    with progress_bar(scenario.population.borrowers, quiet=args.quiet) as progress:
-        records = simulate(scenario, seed, trace=args.trace, progress=progress)
+    if args.shards > 1:
+        from sim.experiments.shards import run_sharded
+
+        with progress_bar(args.shards, args.quiet, unit="shard", desc="shards") as progress:
+            records = run_sharded(scenario, args.shards, seed=seed, workers=plan["workers"],
+                                  scheduler=args.scheduler, trace=args.trace,
+                                  progress=progress)  # fmt: skip
+    else:
+        with progress_bar(scenario.population.borrowers, quiet=args.quiet) as progress:
+            records = simulate(scenario, seed, trace=args.trace, progress=progress)
     summary = summarize(records, scenario)
     path = write_or_fail(out_dir, lambda: write_run(out_dir, records, summary, scenario, seed))
     if path is None:

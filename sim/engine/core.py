@@ -59,8 +59,10 @@ class Model(AccountServices):
         seed: int | None = None,
         replication: int = 0,
         trace: bool = False,
+        shard: tuple[int, int] = (0, 1),
     ) -> None:
         self.sc = scenario
+        self.shard = shard
         self.seed = scenario.seed if seed is None else seed
         self.streams = Streams(self.seed, replication)
         self.horizon = float(scenario.days)
@@ -95,6 +97,7 @@ class Model(AccountServices):
         opens = max(ag.shift_start, rules.call_start)
         closes = min(ag.shift_start + ag.shift_hours, rules.call_end)
         agents = head_count(scenario) if scenario.ladder.agent.enabled else 0
+        agents = shard_share(agents, *shard)
         self.team = AgentTeam(agents, Shift(opens, closes - opens, ag.weekend_share))
         waiting = [e for cls in classes if cls.waits_for_agent for e in cls.agenda[:1]]
         self._agent_entry = self.entry[waiting[0]] if waiting else -1
@@ -178,8 +181,9 @@ class Model(AccountServices):
 
     def _arrivals(self) -> Generator[Any, Any, None]:
         """Open accounts as they become overdue (all at once for a cohort)."""
-        entered = self.traits.entered_day
-        order = np.argsort(entered, kind="stable")
+        lo, hi = shard_range(len(self.traits), *self.shard)
+        entered = self.traits.entered_day[lo:hi]
+        order = lo + np.argsort(entered, kind="stable")
         env = self.env
         chunk = 4096
         for lo in range(0, len(order), chunk):
@@ -321,6 +325,7 @@ class Model(AccountServices):
             "abandon_cap": self.sc.rules.max_abandoned_share,
             "borrowers": self.done,  # accounts that entered before the horizon
             "population": len(self.traits),
+            "shard": list(self.shard),
             "seed": self.seed,
             "replication": self.streams.replication,
             "events": self.events_processed,
@@ -342,6 +347,7 @@ def simulate(
     replication: int = 0,
     trace: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    shard: tuple[int, int] = (0, 1),
 ) -> Records:
     """Run one replication of ``scenario`` and return its records.
 
@@ -350,5 +356,25 @@ def simulate(
     the same random numbers under any policy). ``progress(done, total)`` reports accounts
     finished, about every 0.5% of them. With ``trace`` every contact, answer, payment and
     stage change is in ``events``.
+
+    ``shard = (k, K)`` simulates only shard k of K: the borrowers of the k-th of K equal
+    ranges of ids, with their share of the agent team (:func:`shard_share`);
+    :mod:`sim.experiments.shards` runs the K shards and merges them. Borrower i has the same
+    traits and random numbers whatever K is (common random numbers hold).
     """
-    return Model(scenario, seed, replication, trace).run(progress)
+    return Model(scenario, seed, replication, trace, shard).run(progress)
+
+
+def shard_range(n: int, k: int, shards: int) -> tuple[int, int]:
+    """Borrower ids ``[lo, hi)`` of shard ``k`` of ``shards`` (contiguous, so a shard reads
+    few blocks of the random-number tree)."""
+    if not 0 <= k < shards:
+        raise ValueError(f"shard: k must be in 0..{shards - 1}, got {k}")
+    return n * k // shards, n * (k + 1) // shards
+
+
+def shard_share(agents: int, k: int, shards: int) -> int:
+    """Shard ``k``'s agents: the team split as evenly as whole agents allow (the first
+    ``agents % shards`` shards get one more). A floor staffed per portfolio, not one floor
+    for the whole book: an approximation, see docs/performance.md."""
+    return agents // shards + (1 if k < agents % shards else 0)
