@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,14 +71,16 @@ class Served:
     """The calls the team took: when each was offered, started and ended (days) and by whom,
     when each abandoned call was offered, and the ringing progressive agents waited through."""
 
-    offered: list[float] = field(default_factory=list)
-    started: list[float] = field(default_factory=list)
-    ended: list[float] = field(default_factory=list)
-    agent: list[int] = field(default_factory=list)
-    abandoned_at: list[float] = field(default_factory=list)
-    held_from: list[float] = field(default_factory=list)
+    # Typed arrays, not lists: 8 bytes a figure instead of a boxed float and its pointer
+    # (a few hundred bytes per borrower over a run).
+    offered: array = field(default_factory=lambda: array("d"))
+    started: array = field(default_factory=lambda: array("d"))
+    ended: array = field(default_factory=lambda: array("d"))
+    agent: array = field(default_factory=lambda: array("q"))
+    abandoned_at: array = field(default_factory=lambda: array("d"))
+    held_from: array = field(default_factory=lambda: array("d"))
     """Progressive dialing: when an agent was taken to wait through a ringing line ..."""
-    held_to: list[float] = field(default_factory=list)
+    held_to: array = field(default_factory=lambda: array("d"))
     """... and until when (the answer, or the dialer giving up on an unanswered line)."""
 
     def add(self, offered: float, started: float, ended: float, agent: int) -> None:
