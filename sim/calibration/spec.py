@@ -26,11 +26,11 @@ from typing import Any
 from sim.results import metrics as registry
 from sim.spec import (
     Scenario,
+    base_scenario,
     check_keys,
-    flatten,
-    load_scenario,
     read_toml,
     to_dict,
+    whole_number,
     with_overrides,
 )
 from sim.spec.params import ScenarioError
@@ -128,18 +128,9 @@ def load_calibration(path: str | Path, overrides: Mapping[str, Any] | None = Non
 def build_calibration(raw: Mapping[str, Any], path: Path | None = None) -> Calibration:
     """Validate a calibration given as a dict (what :func:`load_calibration` reads)."""
     check_keys(raw, _TOP_KEYS, "")
-    base_ref = raw.get("base")
-    if not isinstance(base_ref, str):
-        raise ScenarioError("base", "missing: the base scenario file, relative to this file")
-    base_path = (path.parent if path else Path.cwd()) / base_ref
-    if not base_path.is_file():
-        raise ScenarioError("base", f"scenario file not found: {base_path}")
-    sets = raw.get("set", {})
-    if not isinstance(sets, dict):
-        raise ScenarioError("set", f"expected a table of dotted keys, got {sets!r}")
-    borrowers = _int(raw, "borrowers", 100, 10_000_000, 5_000)
-    base = load_scenario(base_path, {**flatten(sets), "population.borrowers": borrowers})
-    seed = _int(raw, "seed", 0, 2**63 - 1, base.seed)
+    borrowers = whole_number(raw, "borrowers", "", 100, 10_000_000, 5_000)
+    base, _, _ = base_scenario(raw, path, {"population.borrowers": borrowers}, "calibration")
+    seed = whole_number(raw, "seed", "", 0, 2**63 - 1, base.seed)
     targets = _targets(raw.get("targets"), base)
     parameters = _parameters(raw.get("parameters"), base)
     return Calibration(
@@ -150,10 +141,10 @@ def build_calibration(raw: Mapping[str, Any], path: Path | None = None) -> Calib
         targets=targets,
         parameters=parameters,
         seed=seed,
-        replications=_int(raw, "replications", 1, 1000, 2),
-        trials=_int(raw, "trials", 0, 100_000, 40),
-        batch=_int(raw, "batch", 1, 256, DEFAULT_BATCH),
-        final_replications=_int(raw, "final_replications", 2, 1000, 8),
+        replications=whole_number(raw, "replications", "", 1, 1000, 2),
+        trials=whole_number(raw, "trials", "", 0, 100_000, 40),
+        batch=whole_number(raw, "batch", "", 1, 256, DEFAULT_BATCH),
+        final_replications=whole_number(raw, "final_replications", "", 2, 1000, 8),
     )
 
 
@@ -258,13 +249,4 @@ def _bool(spec: Mapping[str, Any], key: str, where: str, default: bool = False) 
     v = spec.get(key, default)
     if not isinstance(v, bool):
         raise ScenarioError(f"{where}.{key}", f"expected true or false, got {v!r}")
-    return v
-
-
-def _int(raw: Mapping[str, Any], key: str, lo: int, hi: int, default: int) -> int:
-    v = raw.get(key, default)
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise ScenarioError(key, f"expected an integer, got {v!r}")
-    if not lo <= v <= hi:
-        raise ScenarioError(key, f"{v} is out of range; allowed: {lo} to {hi}")
     return v

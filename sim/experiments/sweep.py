@@ -39,11 +39,11 @@ import pandas as pd
 from sim.results import metrics as registry
 from sim.spec import (
     Scenario,
+    base_scenario,
     check_keys,
-    flatten,
-    load_scenario,
     read_toml,
     to_dict,
+    whole_number,
     with_overrides,
 )
 from sim.spec.params import ScenarioError
@@ -188,15 +188,6 @@ def _type_error(path: str, expected: str, value: Any) -> ScenarioError:
     return ScenarioError(path, f"expected {expected}, got {value!r}")
 
 
-def _int(data: Mapping[str, Any], key: str, path: str, lo: int, hi: int, default: int) -> int:
-    v = data.get(key, default)
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise _type_error(f"{path}{key}", "an integer", v)
-    if not lo <= v <= hi:
-        raise ScenarioError(f"{path}{key}", f"{v} is out of range; allowed: {lo} to {hi}")
-    return v
-
-
 def _parameter(i: int, raw: Any) -> Parameter:
     path = f"parameters[{i}]"
     if not isinstance(raw, dict):
@@ -246,7 +237,7 @@ def _parameter(i: int, raw: Any) -> Parameter:
         raise ScenarioError(f"{path}.low", f"a log-scaled range needs low > 0, got {low}")
     num = raw.get("num")
     if num is not None:
-        num = _int(raw, "num", f"{path}.", 2, 1000, 2)
+        num = whole_number(raw, "num", f"{path}.", 2, 1000, 2)
     return Parameter(
         name=name,
         key=key,
@@ -268,14 +259,14 @@ def _design(raw: Any, params: tuple[Parameter, ...]) -> Design:
     if kind not in DESIGNS:
         raise ScenarioError("design.kind", f"{kind!r}; allowed: {', '.join(DESIGNS)}")
     check_keys(raw, _DESIGN_KEYS[kind], "design")
-    seed = _int(raw, "seed", "design.", 0, 2**32 - 1, 0)
+    seed = whole_number(raw, "seed", "design.", 0, 2**32 - 1, 0)
     if kind == "grid":
         for i, p in enumerate(params):
             if p.is_range and p.num is None:
                 raise ScenarioError(f"parameters[{i}].num", "a grid needs num levels of a range")
         return Design(kind)
     if kind in ("lhs", "grid_x_lhs"):
-        n = _int(raw, "n", "design.", 1, 100_000, 10)
+        n = whole_number(raw, "n", "design.", 1, 100_000, 10)
         if kind == "grid_x_lhs":
             roles = {p.role for p in params}
             if roles != set(ROLES):
@@ -292,12 +283,12 @@ def _design(raw: Any, params: tuple[Parameter, ...]) -> Design:
                 f"parameters[{i}]", f"a {kind} design needs ranges (low, high), not values/cases"
             )
     if kind == "sobol":
-        n = _int(raw, "n", "design.", 2, 2**16, 64)
+        n = whole_number(raw, "n", "design.", 2, 2**16, 64)
         if n & (n - 1):
             raise ScenarioError("design.n", f"Sobol' sampling needs a power of two, got {n}")
         return Design(kind, n=n, seed=seed, second_order=bool(raw.get("second_order", False)))
-    trajectories = _int(raw, "trajectories", "design.", 2, 10_000, 10)
-    levels = _int(raw, "levels", "design.", 2, 64, 4)
+    trajectories = whole_number(raw, "trajectories", "design.", 2, 10_000, 10)
+    levels = whole_number(raw, "levels", "design.", 2, 64, 4)
     if levels % 2:
         raise ScenarioError("design.levels", f"Morris levels must be even, got {levels}")
     return Design(kind, seed=seed, trajectories=trajectories, levels=levels)
@@ -337,17 +328,7 @@ def build_sweep(
         if key in overrides:
             raw[key] = overrides.pop(key)
     check_keys(raw, _TOP_KEYS, "")
-    base_ref = raw.get("base")
-    if not isinstance(base_ref, str):
-        raise ScenarioError("base", "missing: the base scenario file, relative to the sweep")
-    base_path = (path.parent if path else Path.cwd()) / base_ref
-    if not base_path.is_file():
-        raise ScenarioError("base", f"scenario file not found: {base_path}")
-    sets = raw.get("set", {})
-    if not isinstance(sets, dict):
-        raise _type_error("set", "a table of dotted keys", sets)
-    scenario_overrides = {**flatten(sets), **overrides}
-    base = load_scenario(base_path, scenario_overrides)
+    base, base_path, scenario_overrides = base_scenario(raw, path, overrides, "sweep")
     raw_params = raw.get("parameters")
     if not isinstance(raw_params, list) or not raw_params:
         raise ScenarioError("parameters", "missing: a list of [[parameters]]")
@@ -361,8 +342,8 @@ def build_sweep(
         path=path,
         base=base,
         base_path=base_path,
-        seed=_int(raw, "seed", "", 0, 2**63 - 1, base.seed),
-        replications=_int(raw, "replications", "", 1, 10_000, 1),
+        seed=whole_number(raw, "seed", "", 0, 2**63 - 1, base.seed),
+        replications=whole_number(raw, "replications", "", 1, 10_000, 1),
         metrics=_metrics(raw.get("metrics")),
         parameters=params,
         design=_design(raw.get("design"), params),

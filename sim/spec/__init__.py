@@ -10,6 +10,7 @@ validation and error messages (:mod:`~sim.spec.loading`) and the generated refer
 
 from sim.spec.ladder import LADDER_EXTENSIONS, Ladder
 from sim.spec.loading import (
+    base_scenario,
     build_scenario,
     check_keys,
     flatten,
@@ -17,6 +18,7 @@ from sim.spec.loading import (
     read_toml,
     set_path,
     to_dict,
+    whole_number,
     with_overrides,
 )
 from sim.spec.params import ScenarioError
@@ -24,6 +26,8 @@ from sim.spec.population import Population, Relationship, Segment
 from sim.spec.scenario import Agents, Behaviour, Costs, Fees, Rules, Scenario
 
 __all__ = [
+    "base_scenario",
+    "whole_number",
     "check_keys",
     "read_toml",
     "flatten",

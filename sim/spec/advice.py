@@ -21,6 +21,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sim.spec.loading import flatten
 from sim.spec.params import Meta
 from sim.spec.scenario import Scenario
 
@@ -75,7 +76,7 @@ _PERCENT_DEFAULT = 0.2
 
 def advise(data: Mapping[str, Any], scenario: Scenario) -> list[str]:
     """Warnings about the keys ``data`` (nested, as read from TOML with overrides) sets."""
-    given = _dotted(data)
+    given = flatten(data)
     out = []
     for key, inert, why in _INERT:
         if key in given and inert(scenario):
@@ -110,17 +111,6 @@ def advise(data: Mapping[str, Any], scenario: Scenario) -> list[str]:
             f"({scenario.days:g}): {left:,} of {p.borrowers:,} borrowers would arrive after "
             "the horizon and are not simulated"
         )
-    return out
-
-
-def _dotted(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in data.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, Mapping):
-            out.update(_dotted(v, f"{key}."))
-        else:
-            out[key] = v
     return out
 
 

@@ -342,3 +342,35 @@ def check_keys(data: Mapping[str, Any], allowed: set[str], path: str) -> None:
         if key not in allowed:
             where = f"{path}.{key}" if path else key
             raise ScenarioError(where, f"unknown key; allowed: {', '.join(sorted(allowed))}")
+
+
+def whole_number(
+    data: Mapping[str, Any], key: str, prefix: str, lo: int, hi: int, default: int
+) -> int:
+    """``data[key]`` (or ``default``) as a whole number in ``[lo, hi]``; the error names
+    ``prefix + key``. For the top-level numbers of sweep and calibration files."""
+    v = data.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ScenarioError(f"{prefix}{key}", f"expected an integer, got {v!r}")
+    if not lo <= v <= hi:
+        raise ScenarioError(f"{prefix}{key}", f"{v} is out of range; allowed: {lo} to {hi}")
+    return v
+
+
+def base_scenario(
+    raw: Mapping[str, Any], path: Path | None, overrides: Mapping[str, Any], what: str
+) -> tuple[Scenario, Path, dict[str, Any]]:
+    """The base scenario a ``what`` file (sweep, calibration) names: ``base``, relative to
+    the file, with the file's ``set`` table and then ``overrides`` applied. Returns the
+    scenario, its path and the dotted overrides applied."""
+    base_ref = raw.get("base")
+    if not isinstance(base_ref, str):
+        raise ScenarioError("base", f"missing: the base scenario file, relative to the {what}")
+    base_path = (path.parent if path else Path.cwd()) / base_ref
+    if not base_path.is_file():
+        raise ScenarioError("base", f"scenario file not found: {base_path}")
+    sets = raw.get("set", {})
+    if not isinstance(sets, dict):
+        raise ScenarioError("set", f"expected a table of dotted keys, got {sets!r}")
+    applied = {**flatten(sets), **overrides}
+    return load_scenario(base_path, applied), base_path, applied
