@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import io
 import json
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import pandas as pd
 
 import sim
 from sim.results import metrics
+from sim.results.report import format_metric
 
 REPORT = "report.html"
 TEMPLATE = "template.html.j2"
@@ -82,14 +82,8 @@ def _headline_from_summary(summary: dict[str, Any]) -> pd.DataFrame:
     for m in sorted(metrics.for_summary(summary), key=lambda m: first.get(m.name, len(first))):
         if m.name.startswith("funnel.") and m.name != "funnel.emergency_contact":
             continue
-        rows.append({"figure": m.label, "value": _fmt(values.get(m.name), m.unit)})
+        rows.append({"figure": m.label, "value": format_metric(values.get(m.name), m.unit)})
     return pd.DataFrame(rows)
-
-
-def _fmt(value: float | None, unit: str) -> str:
-    from sim.results.report import format_metric
-
-    return format_metric(value, unit)
 
 
 def _estimates(table: pd.DataFrame) -> pd.DataFrame:
@@ -101,9 +95,13 @@ def _estimates(table: pd.DataFrame) -> pd.DataFrame:
         {
             "figure": t["metric"].map(metrics.label),
             "policy": t["scenario"],
-            "estimate": [_fmt(v, u) for v, u in zip(t["estimate"], t["unit"], strict=True)],
+            "estimate": [
+                format_metric(v, u) for v, u in zip(t["estimate"], t["unit"], strict=True)
+            ],
             "95% CI": [
-                f"{_fmt(lo, u)} to {_fmt(hi, u)}" if pd.notna(lo) else "n/a (one replication)"
+                f"{format_metric(lo, u)} to {format_metric(hi, u)}"
+                if pd.notna(lo)
+                else "n/a (one replication)"
                 for lo, hi, u in zip(t["ci_low"], t["ci_high"], t["unit"], strict=True)
             ],
         }
@@ -193,7 +191,7 @@ def _run(directory: Path) -> Report:
 def _plain(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:,.4g}"
-    return html.escape(str(v))
+    return str(v)  # the table escapes it
 
 
 def _replications(directory: Path, manifest: dict[str, Any]) -> Report:
