@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LINTED := sim tests benchmarks notebooks setup.py
 
-.PHONY: run test lint format bench report-check clean
+.PHONY: run test fuzz lint format bench report-check clean
 
 # Installing also compiles the engine's hot modules (setup.py), so an edited source is a
 # reason to reinstall: only the changed modules are recompiled. Until then an edited module
@@ -25,6 +25,11 @@ test: $(STAMP)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/pytest -q
 	$(BIN)/pytest -q --nbmake --nbmake-timeout=300 notebooks
+
+# The property tests on 2,000 fresh random scenarios (make test replays a fixed 25); a failure
+# prints the example to replay with @reproduce_failure.
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=explore $(BIN)/pytest -q -p no:cacheprovider tests/test_invariants.py -k random
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)

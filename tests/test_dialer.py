@@ -268,3 +268,46 @@ def test_nobody_is_called_at_the_weekend_without_weekend_staff() -> None:
     assert set(agent_days) == {0, 1, 2, 3, 4, 7, 8}
     assert rec.daily.loc[[5, 6], "agents_on_shift"].tolist() == [0, 0]
     assert rec.daily.loc[[5, 6], "agent_paid_minutes"].tolist() == [0, 0]
+
+
+def test_a_call_put_through_as_the_account_closes_is_cut_not_talked() -> None:
+    """The agent call falls due at 09:00 on day 1 and is answered; the answer reaches the
+    agent 30 s later, but the account is written off at 09:00:10 in between: the agent's
+    time stays booked, no conversation is traced, and the call counts as cut."""
+    sc = _centre(
+        seg(agent_answer=1.0),
+        {"population.borrowers": 1, "ladder.agent.start_day": 1.0 + OPEN},
+        {"ladder.write_off_day": 1.0 + OPEN + 10 / 86_400},
+        {"agents.answer_seconds": 30.0, "agents.dialer": "progressive"},
+        days=3,
+    )
+    rec = run(sc)
+    ev = rec.events
+    assert ev["kind"].tolist() == ["enter", "stage", "call", "stage", "resolved"]
+    assert ev["detail"][2] == "answered"
+    d = rec.daily
+    assert d.loc[1, "agent_calls_served"] == 1 and d.loc[1, "agent_calls_cut"] == 1
+    assert d.loc[1, "agent_busy_minutes"] == pytest.approx(10.0)
+
+
+def test_an_account_that_agrees_a_plan_before_its_dial_is_not_dialled_on_its_own() -> None:
+    """One agent on four-hour calls: b0 is dialled at 09:00, b1 is due at 13:00. Catching up
+    to 13:00, b1 calls in and agrees a plan (so it leaves the list), breaks it in the evening
+    and falls due again at midnight. That call must wait for the dialer's next opening
+    (09:00), not be dialled by the account itself at once (the rules allow calls from 00:00)."""
+    sc = _centre(
+        seg(agent_answer=1.0, service_contact_rate=6.0, plan_request_prob=1.0),
+        seg(plan_keep_prob=0.0),
+        {"population.borrowers": 2, "agents.talk_minutes": 240.0, "rules.call_start": 0.0},
+        {"ladder.plans.enabled": True, "ladder.plans.from_day": 0.4},
+        {"ladder.plans.first_due_days": 0.4},
+        {"ladder.plans.max_per_account": 1, "agents.dialer": "progressive"},
+        days=3,
+    )
+    rec = run(sc, seed=5)
+    ev = rec.events
+    b1 = ev[ev["borrower_id"] == 1]
+    granted = b1[(b1["kind"] == "plan") & (b1["detail"] == "granted")]
+    assert granted["time"].between(OPEN, 13 / 24).any(), "the seed no longer sets up the case"
+    hours = [round((t % 1) * 24, 6) for t, _ in _dials(rec)]
+    assert all(9.0 <= h < 17.0 for h in hours), hours

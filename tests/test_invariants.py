@@ -389,7 +389,9 @@ def _check_call_centre(sc: Scenario, rec: Records) -> None:
     for _, calls in talks.sort_values("time").groupby("agent"):
         overlap = calls["time"].to_numpy()[1:] < calls["end"].to_numpy()[:-1] - 1e-9
         assert not overlap.any(), calls.head()
-    assert len(talks) == daily["agent_calls_served"].sum()
+    # a call put through is talked through, or cut: its account closed before the agent came
+    # on the line (a payment or write-off in those seconds, or the horizon)
+    assert len(talks) + daily["agent_calls_cut"].sum() == daily["agent_calls_served"].sum()
     assert (ev["kind"] == "abandoned").sum() == daily["agent_calls_abandoned"].sum()
     assert daily["agent_calls_abandoned"].sum() == rec.outcomes["n_agent_abandoned"].sum()
     if len(talks):
@@ -410,7 +412,6 @@ def _check_call_centre(sc: Scenario, rec: Records) -> None:
 
 
 @settings(
-    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

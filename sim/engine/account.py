@@ -106,7 +106,7 @@ class Borrower:
         self.n_plans = 0
         self.agency = False
         self.call_tod = 0.5
-        self.pending: tuple[float, int, float, float] | None = None  # agent call to take
+        self.pending: tuple[float, ...] | None = None  # (start, agent, talk, wrap, offered)
         self.agenda: list[float] = []  # when each kind of step is next due (Model.account)
         self.steps: Any = None  # the account's generator of steps (Model.account)
         self.hold = INF  # on the call list: no step after this time until the dialer says

@@ -116,6 +116,7 @@ class Dialer:
         n = model.days + 1
         self.dialled_by_day = [0.0] * n
         self.backlog_by_day = [0.0] * n
+        self.cut_by_day = [0.0] * n
 
     # ------------------------------------------------------------------ the list
 
@@ -316,6 +317,11 @@ class Dialer:
             agent, self.agent = self.agent, None
             self.team.occupy(agent, t, t + self.ring, 0.0)
 
+    def cut(self, offered: float) -> None:
+        """A call offered at ``offered`` (days) and put through lost its account before the
+        agent came on the line: counted by the day it was offered, like the calls served."""
+        self.cut_by_day[min(int(offered), len(self.cut_by_day) - 1)] += 1
+
     def _close_day(self, day: int, now: float) -> None:
         """The day's hours are over: bring up to now the listed accounts that had a step of
         their own due (those that paid, got a plan or left the ladder drop off), re-sort the
@@ -379,6 +385,7 @@ class Dialer:
         served, abandoned = by_day(day), by_day(gone)
         dialled = np.asarray(self.dialled_by_day[:n])
         backlog = np.asarray(self.backlog_by_day[:n])
+        cut = np.asarray(self.cut_by_day[:n])
         return {
             "agents_on_shift": staff,
             "agent_paid_minutes": paid,
@@ -387,6 +394,7 @@ class Dialer:
             "agent_ringing_minutes": by_day(held_day, held),
             "agent_calls_answered": served + abandoned,
             "agent_calls_served": served,
+            "agent_calls_cut": cut,
             "agent_calls_abandoned": abandoned,
             "agent_served_in_time": by_day(day, (wait_s <= sl + 1e-6).astype(float)),
             "agent_wait_seconds": by_day(day, wait_s),

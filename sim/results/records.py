@@ -29,7 +29,8 @@ Tables (the run-directory contract; later code may add columns, never remove the
     agency_calls, contact_calls, and the call centre's (sim.engine.dialer.Dialer.daily):
     agents_on_shift, agent_paid_minutes, agent_capacity_minutes (on shift in calling hours),
     agent_busy_minutes (talk and wrap-up), agent_ringing_minutes (progressive dialing: agents
-    waiting through rings), agent_calls_answered, agent_calls_served, agent_calls_abandoned,
+    waiting through rings), agent_calls_answered, agent_calls_served, agent_calls_cut (served, but the account closed
+    before the agent came on the line: no conversation), agent_calls_abandoned,
     agent_served_in_time, agent_wait_seconds (summed over calls put through; calls by the day
     they were answered), list_dialled, list_backlog (still due at the day's close), list_due.
 

@@ -161,12 +161,12 @@ class AgentCalls(Calls):
             self.relist(b, due)
             return
         start, agent = got
-        b.pending = (start, agent, talk, wrap)
+        b.pending = (start, agent, talk, wrap, t + self.dialer.answer)
         due[k] = start
 
     def talk(self, b: Borrower, t: float, due: list[float]) -> None:
         """The agent is on the line: the conversation, and perhaps a plan."""
-        _, agent, talk, wrap = b.pending
+        _, agent, talk, wrap, _ = b.pending
         b.pending = None
         m = self.model
         # The agent's time on the call (the rest of their paid time is ``agent_idle``, costed
@@ -196,6 +196,9 @@ class AgentCalls(Calls):
         """No more calls for now: off the list (a call already put through still happens)."""
         b.listed = 0
         b.hold = INF
+        # A dial under way ends here too: the account delisted itself while catching up to
+        # the dial time (a plan agreed by then), so no later step of its own is that dial.
+        b.dialling = False
         if b.pending is None:
             due[self.slot] = INF
 
@@ -207,5 +210,10 @@ class AgentCalls(Calls):
         due[self.slot] = INF
 
     def on_close(self, b: Borrower, t: float) -> None:
+        if b.pending is not None and len(b.pending) == 5:
+            # Put through, but the account closed before the agent came on the line (a
+            # payment or write-off in those seconds, or the horizon): the agent's time stays
+            # booked, and the call is counted as cut, with no conversation.
+            self.dialer.cut(b.pending[4])
         b.listed = 0
         b.pending = None
