@@ -39,7 +39,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix $(LINTED)
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_engine.py --scaling 10000,100000,300000,1000000
 
 # A documented check of `overdue report` in a real browser: installs Chromium (a system
 # package) if missing, renders the baseline's traced report and writes a screenshot to look at.

@@ -10,6 +10,11 @@ until their next event.
     python benchmarks/bench_engine.py --borrowers 20000  # quicker look
     python benchmarks/bench_engine.py --against ../old   # this engine vs another checkout
 
+``--scaling 10000,100000,300000,1000000`` (what ``make bench`` adds) then runs each size
+once in a fresh process and prints a table: the process's wall time, the simulation's, the
+time per borrower against the smallest size's (flat within 1.2x is the target) and the
+process's peak RSS (a million borrowers in at most 2 GB is the target).
+
 ``--against DIR`` times this checkout's engine against another checkout of the project (with
 its own ``.venv``, e.g. ``git worktree add ../old REV && make -C ../old .venv/.installed``):
 the two run the same baseline in fresh processes, alternating, and the printout gives both
@@ -102,6 +107,53 @@ def timed_run(checkout: Path, scenario_path: Path, borrowers: int, days: int, se
     return float(json.loads(proc.stdout.splitlines()[-1])["seconds"])
 
 
+_SCALED_RUN = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from sim.engine import simulate
+from sim.spec import load_scenario
+path, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sc = load_scenario(path, {"population.borrowers": n, "seed": seed})
+t1 = time.perf_counter()
+rec = simulate(sc)
+t2 = time.perf_counter()
+peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"simulate": t2 - t1, "process": t2 - t0, "peak_mb": peak_kb / 1024,
+                  "events": int(rec.meta["events"])}))
+"""
+
+
+def scaling(scenario_path: Path, sizes: list[int], seed: int) -> list[dict]:
+    """Wall time and peak RSS of one run per size, each in a fresh process (the whole
+    process: imports, population, simulation and the result tables; no files written)."""
+    rows = []
+    for n in sizes:
+        proc = subprocess.run(
+            [sys.executable, "-c", _SCALED_RUN, str(scenario_path), str(n), str(seed)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            sys.exit(f"scaling run of {n:,} borrowers failed:\n{proc.stderr[-2000:]}")
+        row = {"borrowers": n, **json.loads(proc.stdout.splitlines()[-1])}
+        row["us_per_borrower"] = row["simulate"] / n * 1e6
+        rows.append(row)
+    return rows
+
+
+def print_scaling(rows: list[dict]) -> None:
+    """The scaling table, with each size's time per borrower against the smallest's."""
+    base = rows[0]["us_per_borrower"]
+    print(f"{'borrowers':>10} {'process s':>10} {'simulate s':>11} {'us/borrower':>12} "
+          f"{'vs first':>9} {'peak RSS':>9}")  # fmt: skip
+    for r in rows:
+        print(f"{r['borrowers']:>10,} {r['process']:>10.1f} {r['simulate']:>11.1f} "
+              f"{r['us_per_borrower']:>12.1f} {r['us_per_borrower'] / base:>9.2f} "
+              f"{r['peak_mb']:>7.0f} MB")  # fmt: skip
+
+
 def against(args: argparse.Namespace) -> None:
     """This checkout's engine against another's, alternating, in fresh processes."""
     other = args.against.resolve()
@@ -141,9 +193,22 @@ def main() -> None:
     ap.add_argument(
         "--against", type=Path, metavar="DIR", help="time this engine against another checkout"
     )
+    ap.add_argument(
+        "--scaling",
+        default="",
+        metavar="N,N,...",
+        help="also run these sizes once each in fresh processes and print wall time, time "
+        "per borrower and peak RSS (make bench: 10000,100000,300000,1000000)",
+    )
     args = ap.parse_args()
     if args.repeat < 1:
         ap.error(f"--repeat must be at least 1, got {args.repeat}")
+    try:
+        sizes = [int(x) for x in args.scaling.split(",") if x.strip()]
+    except ValueError:
+        ap.error(f"--scaling: whole numbers separated by commas, got {args.scaling!r}")
+    if any(n < 1 for n in sizes):
+        ap.error(f"--scaling: sizes must be at least 1, got {args.scaling!r}")
     if args.against is not None:
         against(args)
         return
@@ -187,6 +252,11 @@ def main() -> None:
     )
     print(f"bare tick {bare_s:8.2f} s  ({args.borrowers * args.days:,} timeouts)")
     print(f"ratio     {ratio:8.3f}    (target <= 0.33: {'met' if ratio <= 0.33 else 'NOT met'})")
+    if sizes:
+        print()
+        rows = scaling(args.scenario, sizes, args.seed)
+        print_scaling(rows)
+        figures["scaling"] = rows
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
 

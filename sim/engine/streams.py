@@ -15,6 +15,8 @@ borrower and purpose. So every borrower's first ``K`` draws for a purpose come f
 of 1,024 borrowers x ``K`` drawn in one numpy call; the few borrowers that need more continue
 from a counter-based generator (Philox) keyed by (replication, purpose, borrower), 128 draws
 at a time. ``K`` is sized so that about nine borrowers in ten never need their own generator.
+The purposes whose streams open late and in no order (:data:`COUNTER_BASED`) take their
+first ``K`` draws from Philox too, since their blocks would be drawn again at most openings.
 Borrower i's k-th draw for a purpose is a fixed function of (seed, replication, purpose, i, k).
 
 Memory: an account's stream holds a copy of its own row, not the block, and the engine drops
@@ -43,11 +45,17 @@ PURPOSES: dict[str, int] = {
     "plan": 4,  # keeping plan instalments
     "agent": 12,  # agent calls: talk and wrap-up times, patience (3 per answered call)
 }
+COUNTER_BASED = frozenset({"contact", "platform", "plan", "agent"})
+"""Purposes whose streams open late (at a first contact call, answered agent call, plan...),
+at random moments and in no order of borrower: a block drawn for 1,024 borrowers would be
+drawn again for nearly every opening (60 us each; 4,000 times in a run of 20,000). Their first
+``K`` draws come from Philox instead, like the overflow (5 us)."""
 OVERFLOW_CHUNK = 128
 """Draws taken at a time past the block's ``K`` (see :meth:`Streams.overflow`)."""
 _PHILOX_STEPS = OVERFLOW_CHUNK // 4  # Philox4x64 gives four 64-bit words per counter step
 _PURPOSE_ID = {name: i for i, name in enumerate(PURPOSES)}
 _SIZES = list(PURPOSES.values())
+_PURPOSE_NAMES = list(PURPOSES)
 
 Stream = Iterator[float]
 """One borrower's uniforms for one purpose: ``next(stream)`` is the next draw in [0, 1)."""
@@ -117,6 +125,14 @@ class Streams:
             last = self._last[pid] = (b, memoryview(block.reshape(-1)))
         return memoryview(last[1][row * k : row * k + k].tobytes()).cast("d")
 
+    def first_row(self, pid: int, borrower: int) -> memoryview:
+        """The first ``K`` draws of (purpose ``pid``, ``borrower``): its block row, or for a
+        :data:`COUNTER_BASED` purpose the Philox words at counter ``(0, 1)`` (a range the
+        overflow chunks, at ``(c, 0)``, never reach)."""
+        if _PURPOSE_NAMES[pid] in COUNTER_BASED:
+            return self._philox_draws(pid, borrower, 0, 1, _SIZES[pid])
+        return self.block_row(pid, borrower)
+
     def overflow(self, pid: int, borrower: int, chunk: int) -> memoryview:
         """Draws ``K + OVERFLOW_CHUNK * chunk`` onwards of (purpose ``pid``, ``borrower``).
 
@@ -125,6 +141,11 @@ class Streams:
         state change on a shared bit generator instead of a new ``Generator`` per borrower
         (about 3x cheaper).
         """
+        return self._philox_draws(pid, borrower, chunk * _PHILOX_STEPS, 0, OVERFLOW_CHUNK)
+
+    def _philox_draws(self, pid: int, borrower: int, low: int, high: int, n: int) -> memoryview:
+        """``n`` uniforms from Philox keyed by (the purpose's key, ``borrower``), from counter
+        words ``(low, high)``."""
         keys = self._overflow_keys
         if keys is None:
             keys = self._overflow_keys = self._seq(3).generate_state(len(PURPOSES), np.uint64)
@@ -132,7 +153,7 @@ class Streams:
         bg.state = {
             "bit_generator": "Philox",
             "state": {
-                "counter": np.array([chunk * _PHILOX_STEPS, 0, 0, 0], dtype=np.uint64),
+                "counter": np.array([low, high, 0, 0], dtype=np.uint64),
                 "key": np.array([keys[pid], borrower], dtype=np.uint64),
             },
             "buffer": np.zeros(4, dtype=np.uint64),
@@ -140,12 +161,12 @@ class Streams:
             "has_uint32": 0,
             "uinteger": 0,
         }
-        return memoryview(self._philox_gen.random(OVERFLOW_CHUNK))
+        return memoryview(self._philox_gen.random(n))
 
 
 def _chunks(owner: Streams, pid: int, borrower: int) -> Iterator[memoryview]:
     """The block row of (purpose ``pid``, ``borrower``), then its overflow chunks."""
-    yield owner.block_row(pid, borrower)
+    yield owner.first_row(pid, borrower)
     chunk = 0
     while True:
         yield owner.overflow(pid, borrower, chunk)
