@@ -3,17 +3,18 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-LINTED := sim tests benchmarks notebooks setup.py
+LINTED := sim tests benchmarks notebooks
 
 .PHONY: run test fuzz lint format bench report-check clean
 
-# Installing also compiles the engine's hot modules (setup.py), so an edited source is a
-# reason to reinstall: only the changed modules are recompiled. Until then an edited module
-# runs from its .py (sim/_accel.py), so nothing ever runs stale code.
-$(STAMP): pyproject.toml setup.py $(shell find sim -name "*.py")
+# Installing is editable (pip install -e): an edited source runs as it is, with no rebuild.
+# Compiled engine modules left by an older install (the Cython build, removed: it gained
+# nothing) would shadow their .py, so installing deletes any.
+$(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	find sim \( -name "*.so" -o -name "*.c" -o -name "_compiled.json" \) -delete
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -53,4 +54,4 @@ report-check: $(STAMP)
 	@echo "look at results/report-check/report.png"
 
 clean:
-	rm -rf $(VENV) .pytest_cache build sim/_compiled.json; find sim -name "*.c" -o -name "*.so" | xargs rm -f
+	rm -rf $(VENV) .pytest_cache build

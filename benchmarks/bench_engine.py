@@ -20,9 +20,6 @@ its own ``.venv``, e.g. ``git worktree add ../old REV && make -C ../old .venv/.i
 the two run the same baseline in fresh processes, alternating, and the printout gives both
 medians and their ratio. That is how a restructuring shows it costs no speed.
 
-The engine's hot modules run compiled when the install could build them (``setup.py``);
-``OVERDUE_PURE_PYTHON=1 make bench`` times the pure-Python engine. The printout says which ran.
-
 Not part of ``make test``; run it with ``make bench``.
 """
 
@@ -40,7 +37,6 @@ from pathlib import Path
 
 import simpy
 
-from sim._accel import compiled_modules
 from sim.engine.core import simulate
 from sim.spec import load_scenario
 
@@ -108,7 +104,7 @@ def timed_run(checkout: Path, scenario_path: Path, borrowers: int, days: int, se
 
 
 _SCALED_RUN = """
-import json, resource, sys, time
+import json, sys, time
 t0 = time.perf_counter()
 from sim.engine import simulate
 from sim.spec import load_scenario
@@ -117,7 +113,10 @@ sc = load_scenario(path, {"population.borrowers": n, "seed": seed})
 t1 = time.perf_counter()
 rec = simulate(sc)
 t2 = time.perf_counter()
-peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child would report its
+# parent's peak (this benchmark's own runs) whenever that was higher.
+peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status")
+               if line.startswith("VmHWM:"))
 print(json.dumps({"simulate": t2 - t1, "process": t2 - t0, "peak_mb": peak_kb / 1024,
                   "events": int(rec.meta["events"])}))
 """
@@ -225,10 +224,7 @@ def main() -> None:
               f"ratio {model_s / bare_s:.3f}")  # fmt: skip
     model_s, bare_s = statistics.median(model_times), statistics.median(bare_times)
     ratio = model_s / bare_s
-    compiled = compiled_modules()
-    engine = f"compiled ({', '.join(compiled)})" if compiled else "pure Python"
     figures = {
-        "engine": engine,
         "borrowers": args.borrowers,
         "days": args.days,
         "repeat": args.repeat,
@@ -245,7 +241,6 @@ def main() -> None:
         "python": platform.python_version(),
         "simpy": simpy.__version__,
     }
-    print(f"engine    {engine}")
     print(
         f"model     {model_s:8.2f} s  ({events:,} events, {events / args.borrowers:.1f}/borrower)"
         f"  median of {args.repeat}"

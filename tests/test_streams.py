@@ -164,3 +164,19 @@ def test_a_policy_change_leaves_unrelated_borrowers_alone() -> None:
     assert early.sum() > 50
     np.testing.assert_array_equal(off["resolved_day"][early], on["resolved_day"][early])
     assert not np.array_equal(off["resolved_day"][~early], on["resolved_day"][~early])
+
+
+@pytest.mark.parametrize("purpose", sorted(PURPOSES))
+def test_a_row_drawn_alone_equals_its_row_in_the_block(purpose: str) -> None:
+    """Streams opened late draw their row alone (Streams.lone_row); the numbers must be the
+    block's, drawn independently here with numpy: the row of a block of 1,024 borrowers from
+    the block's own generator."""
+    s = Streams(11, 3)
+    pid, k = list(PURPOSES).index(purpose), PURPOSES[purpose]
+    for borrower in (0, 1, 1023, 1024, 5 * BLOCK + 517):
+        b, row = divmod(borrower, BLOCK)
+        seq = np.random.SeedSequence(11, spawn_key=(3, 2, pid, b))
+        block = np.random.default_rng(seq).random((BLOCK, k))
+        assert list(s.lone_row(pid, borrower)) == block[row].tolist()
+        assert list(s.block_row(pid, borrower)) == block[row].tolist()
+        assert _draws(s, purpose, borrower, k) == block[row].tolist()

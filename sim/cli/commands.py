@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import textwrap
 import warnings
@@ -52,7 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from sim.engine import simulate
     from sim.results.report import format_summary
-    from sim.results.rundir import write_run
+    from sim.results.rundir import trace_spool_dir, write_run
     from sim.results.summary import summarize
 
     seed = scenario.seed
@@ -64,11 +65,24 @@ def cmd_run(args: argparse.Namespace) -> int:
             records = run_sharded(scenario, args.shards, seed=seed, workers=plan["workers"],
                                   scheduler=args.scheduler, trace=args.trace,
                                   progress=progress)  # fmt: skip
+        summary = summarize(records, scenario)
+        path = write_or_fail(out_dir, lambda: write_run(out_dir, records, summary, scenario, seed))
     else:
-        with progress_bar(scenario.population.borrowers, quiet=args.quiet) as progress:
-            records = simulate(scenario, seed, trace=args.trace, progress=progress)
-    summary = summarize(records, scenario)
-    path = write_or_fail(out_dir, lambda: write_run(out_dir, records, summary, scenario, seed))
+        # A traced run streams its trace to disk as it goes (memory holds a slice of it, not
+        # all of it); the file is moved into the run directory when that is written.
+        spool = trace_spool_dir(out_dir) if args.trace else None
+        try:
+            with progress_bar(scenario.population.borrowers, quiet=args.quiet) as progress:
+                records = simulate(
+                    scenario, seed, trace=args.trace, progress=progress, trace_dir=spool
+                )
+            summary = summarize(records, scenario)
+            path = write_or_fail(
+                out_dir, lambda: write_run(out_dir, records, summary, scenario, seed)
+            )
+        finally:
+            if spool is not None:
+                shutil.rmtree(spool, ignore_errors=True)
     if path is None:
         return EXIT_FAILED
     print(format_summary(summary))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 import math
 from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,7 @@ class Model(AccountServices):
         replication: int = 0,
         trace: bool = False,
         shard: tuple[int, int] = (0, 1),
+        trace_dir: Path | None = None,
     ) -> None:
         self.sc = scenario
         self.shard = shard
@@ -89,7 +91,9 @@ class Model(AccountServices):
         self.agenda, self.stages, self.counts = lay.agenda, lay.stages, lay.counts
         self.entry = {name: i for i, name in enumerate(self.agenda)}
         self.stage_bit = {name: 1 << i for i, name in enumerate(self.stages)}
-        self.rec = Recorder(self.days, trace, lay.daily, lay.channels, lay.touches)
+        self.rec = Recorder(
+            self.days, trace, lay.daily, lay.channels, lay.touches, trace_dir=trace_dir
+        )
         self.rules = ContactRules(scenario.rules)
         ag, rules = scenario.agents, scenario.rules
         # Agents call inside their shift and the calling hours: the team works that window
@@ -311,6 +315,7 @@ class Model(AccountServices):
             for b in self.finished:
                 self.borrowers[b.bid] = None
             self.finished = []
+            self.rec.spill()
 
     # ------------------------------------------------------------------ results
 
@@ -348,6 +353,7 @@ def simulate(
     trace: bool = False,
     progress: Callable[[int, int], None] | None = None,
     shard: tuple[int, int] = (0, 1),
+    trace_dir: Path | None = None,
 ) -> Records:
     """Run one replication of ``scenario`` and return its records.
 
@@ -361,8 +367,12 @@ def simulate(
     ranges of ids, with their share of the agent team (:func:`shard_share`);
     :mod:`sim.experiments.shards` runs the K shards and merges them. Borrower i has the same
     traits and random numbers whatever K is (common random numbers hold).
+
+    ``trace_dir`` (with ``trace``) streams the trace to ``trace_dir/events.parquet`` in row
+    groups as the run goes (:mod:`sim.results.trace_file`) instead of holding it: the same
+    table, in ``records.events_file``; ``records.events`` is then None.
     """
-    return Model(scenario, seed, replication, trace, shard).run(progress)
+    return Model(scenario, seed, replication, trace, shard, trace_dir).run(progress)
 
 
 def shard_range(n: int, k: int, shards: int) -> tuple[int, int]:

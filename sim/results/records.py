@@ -29,10 +29,11 @@ Tables (the run-directory contract; later code may add columns, never remove the
     agency_calls, contact_calls, and the call centre's (sim.engine.dialer.Dialer.daily):
     agents_on_shift, agent_paid_minutes, agent_capacity_minutes (on shift in calling hours),
     agent_busy_minutes (talk and wrap-up), agent_ringing_minutes (progressive dialing: agents
-    waiting through rings), agent_calls_answered, agent_calls_served, agent_calls_cut (served, but the account closed
-    before the agent came on the line: no conversation), agent_calls_abandoned,
-    agent_served_in_time, agent_wait_seconds (summed over calls put through; calls by the day
-    they were answered), list_dialled, list_backlog (still due at the day's close), list_due.
+    waiting through rings), agent_calls_answered, agent_calls_served, agent_calls_cut
+    (served, but the account closed before the agent came on the line: no conversation),
+    agent_calls_abandoned, agent_served_in_time, agent_wait_seconds (summed over calls put
+    through; calls by the day they were answered), list_dialled, list_backlog (still due at
+    the day's close), list_due.
 
 ``events`` (only with tracing) — one row per thing that happened:
     time (days), borrower_id, dpd, kind (see :data:`EVENT_KINDS`), channel, detail, amount,
@@ -48,6 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -96,6 +98,9 @@ class Records:
     recovered_by_channel: dict[str, float] = field(default_factory=dict)
     """Yuan repaid, by the channel of the borrower's latest contact before the repayment
     (``none`` before any contact, then the rungs' touches); sums to the amount recovered."""
+    events_file: Path | None = None
+    """A streamed trace (``simulate(..., trace_dir=...)``): the Parquet file holding what
+    ``events`` would (``events`` is then None)."""
 
 
 class Recorder:
@@ -112,6 +117,7 @@ class Recorder:
         daily: Sequence[str],
         channels: Sequence[str],
         touches: Sequence[str],
+        trace_dir: Path | None = None,
     ) -> None:
         n = days + 1
         self.days = n
@@ -122,6 +128,11 @@ class Recorder:
         self.costs: dict[str, float] = dict.fromkeys(channels, 0.0)
         self.recovered_by: dict[str, float] = dict.fromkeys(touches, 0.0)
         self.events: list[tuple[float, int, float, str, str, str, float]] = []
+        self.spool: Any = None
+        if trace and trace_dir is not None:  # pyarrow's writer imported only to stream
+            from sim.results.trace_file import SPILL_EVENTS, TraceSpool
+
+            self.spool, self.spill_at = TraceSpool(trace_dir, days), SPILL_EVENTS
         self.calls_outside_hours = 0
 
     def day_index(self, t: float) -> int:
@@ -133,6 +144,13 @@ class Recorder:
         amount: float = 0.0,
     ) -> None:  # fmt: skip
         self.events.append((t, bid, dpd, kind, channel, detail, amount))
+
+    def spill(self) -> None:
+        """A streamed trace: hand the events kept so far to the spool once there are many
+        (the engine calls this at each flush of finished accounts, not per event)."""
+        if self.spool is not None and len(self.events) >= self.spill_at:
+            self.spool.spill(self.events)
+            self.events = []
 
     def finish(
         self,
@@ -147,8 +165,12 @@ class Recorder:
         monthly = pd.DataFrame(monthly)
         counters = {k: np.asarray(v) for k, v in self.daily.items()}
         daily = pd.DataFrame({"day": np.arange(self.days), **counters, **agent_daily})
-        events = None
-        if self.trace:
+        events, events_file = None, None
+        if self.spool is not None:
+            self.spool.spill(self.events)
+            self.events = []
+            events_file = self.spool.finish()
+        elif self.trace:
             # Accounts record their steps in their own time order (see model.account); the
             # table is in global time order, ties kept in the order they happened.
             events = pd.DataFrame(
@@ -161,7 +183,7 @@ class Recorder:
             events = events.sort_values("time", kind="stable", ignore_index=True)
         meta = {**meta, "calls_outside_hours": self.calls_outside_hours}
         by = dict(self.recovered_by)
-        return Records(out, monthly, daily, events, dict(self.costs), meta, by)
+        return Records(out, monthly, daily, events, dict(self.costs), meta, by, events_file)
 
 
 def stages(outcomes: pd.DataFrame) -> list[str]:

@@ -103,6 +103,14 @@ def write_atomically(out_dir: Path, write: Callable[[Path], None]) -> Path:
     return out_dir
 
 
+def trace_spool_dir(out_dir: Path) -> Path:
+    """Where a run streams its trace before the run directory is written
+    (``simulate(..., trace_dir=...)``): a sibling of ``out_dir`` on the same file system, so
+    the finished file moves into the new run directory with a rename. Left behind by a
+    killed run, :func:`clean_debris` removes it."""
+    return _sibling(Path(out_dir).absolute(), "trace", os.getpid())
+
+
 def _sibling(out_dir: Path, kind: str, pid: int) -> Path:
     return out_dir.parent / f".{out_dir.name}.{kind}-{pid}"
 
@@ -119,16 +127,19 @@ def _alive(pid: int) -> bool:
 
 def clean_debris(out_dir: Path) -> list[Path]:
     """Clear what interrupted writes of ``out_dir`` left behind, by processes no longer
-    running: a ``.NAME.tmp-PID`` (never in place) is deleted; a ``.NAME.old-PID`` (a previous
-    output moved aside) is put back if ``out_dir`` is missing, else deleted. Returns the
-    paths removed or restored."""
+    running: a ``.NAME.tmp-PID`` (never in place) and a ``.NAME.trace-PID`` (a streamed trace,
+    :func:`trace_spool_dir`) are deleted; a ``.NAME.old-PID`` (a previous output moved aside)
+    is put back if ``out_dir`` is missing, else deleted. Returns the paths removed or
+    restored."""
     out_dir = Path(out_dir).absolute()
     done = []
-    for kind in ("old", "tmp"):
+    for kind in ("old", "tmp", "trace"):
         for path in sorted(out_dir.parent.glob(f".{out_dir.name}.{kind}-*")):
             pid = path.name.rpartition("-")[2]
             if not pid.isdigit() or _alive(int(pid)) and int(pid) != os.getpid():
                 continue
+            if kind == "trace" and int(pid) == os.getpid():
+                continue  # this run's own trace, on its way into the run directory
             if kind == "old" and not out_dir.exists():
                 os.replace(path, out_dir)
             elif path.is_dir():
@@ -210,6 +221,8 @@ def _write_contents(
     write_parquet(records.monthly, tmp / "monthly.parquet")
     if records.events is not None:
         write_parquet(records.events, tmp / "events.parquet")
+    elif records.events_file is not None:  # a streamed trace: moved in, not copied
+        os.replace(records.events_file, tmp / "events.parquet")
     write_json(summary_document(records, summary, scenario, seed), tmp / SUMMARY)
 
 
