@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.engine import core, simulate
+from sim.engine import simulate
 from sim.results import trace_file
 from sim.results.rundir import read_run, trace_spool_dir
 from sim.spec import load_scenario
@@ -26,12 +26,11 @@ def _scenario(n: int = 500, days: float = 120.0):
 
 
 def test_a_streamed_trace_is_the_trace_held_in_memory(tmp_path: Path, monkeypatch) -> None:
-    """Spilled every 7 finished accounts and 500 events, across the 16 slices of the horizon
-    (so every slice and the sort within it are exercised), the file holds the same rows in
-    the same order as ``records.events``, and nothing else changes."""
+    """Spilled every 500 events into the slices of the horizon (so slices get many row
+    groups, and the sort within each is exercised), the file holds the same rows in the same
+    order as ``records.events``, and nothing else changes."""
     sc = _scenario()
     held = simulate(sc, 5, trace=True)
-    monkeypatch.setattr(core, "FLUSH_ACCOUNTS", 7)
     monkeypatch.setattr(trace_file, "SPILL_EVENTS", 500)
     streamed = simulate(sc, 5, trace=True, trace_dir=tmp_path / "spool")
     assert streamed.events is None and streamed.events_file is not None
@@ -47,7 +46,6 @@ def test_streaming_holds_less_of_the_trace_in_memory(tmp_path: Path, monkeypatch
     """Peak traced memory of the run (tracemalloc): the streamed trace holds at most a spill's
     worth of events, the held one all of them (about 150,000 here)."""
     sc = _scenario(2000, 150.0)
-    monkeypatch.setattr(core, "FLUSH_ACCOUNTS", 256)
     monkeypatch.setattr(trace_file, "SPILL_EVENTS", 5000)
 
     def peak(**kw) -> int:

@@ -43,7 +43,7 @@ class Borrower:
     __slots__ = (
         # identity and traits
         "bid", "seg", "seg_name", "entered", "willingness", "ability", "p_sms", "p_robot",
-        "p_agent", "p_new", "contacts",
+        "p_agent", "p_new",
         # random streams
         "rs_pay", "rs_call", "rs_msg", "rs_life", "rs_contact", "rs_platform", "rs_plan",
         "rs_agent",

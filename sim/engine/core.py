@@ -315,7 +315,6 @@ class Model(AccountServices):
             for b in self.finished:
                 self.borrowers[b.bid] = None
             self.finished = []
-            self.rec.spill()
 
     # ------------------------------------------------------------------ results
 

@@ -127,8 +127,7 @@ def trait_rows(traits: Traits, ids: np.ndarray) -> list[tuple[Any, ...]]:
     cols = [
         traits.entered_day, traits.segment, traits.principal, p["willingness"], p["ability"],
         p["sms_read"], p["robot_answer"], p["agent_answer"], p["new_number_answer"],
-        traits.in_shock, traits.shock_days, traits.dark_at_entry, traits.n_contacts,
-        traits.contact_rel, traits.contact_warned, traits.contact_consent, traits.call_time,
+        traits.in_shock, traits.shock_days, traits.dark_at_entry, traits.call_time,
     ]  # fmt: skip
     return list(zip(*(c[ids].tolist() for c in cols), strict=True))
 
@@ -145,14 +144,11 @@ def new_account(
     random streams; agents call it at a fixed clock time inside ``call_window`` (fractions of a
     day: the shift and the calling hours), drawn once, which spreads the load over the day."""
     (entered, seg, principal, will, abil, p_sms, p_robot, p_agent, p_new, in_shock,
-     shock_days, dark, n_contacts, rel, warned, consent, call_time) = row  # fmt: skip
+     shock_days, dark, call_time) = row  # fmt: skip
     name = traits.segment_names[seg]
     b = Borrower(i, name, scenario.population.segments[name], entered, principal)
     b.willingness, b.ability = will, abil
     b.p_sms, b.p_robot, b.p_agent, b.p_new = p_sms, p_robot, p_agent, p_new
-    # Emergency contacts as (relationships, warned, consent) rows; the stage takes the first
-    # ``n_contacts`` of each (most accounts never get that far).
-    b.contacts = (n_contacts, rel, warned, consent)
     stream = streams.stream
     b.rs_pay, b.rs_call = stream("payment", i), stream("call", i)
     b.rs_msg, b.rs_life = stream("message", i), stream("life", i)

@@ -133,6 +133,7 @@ class Recorder:
             from sim.results.trace_file import SPILL_EVENTS, TraceSpool
 
             self.spool, self.spill_at = TraceSpool(trace_dir, days), SPILL_EVENTS
+            self.event = self._event_spilled  # type: ignore[method-assign]
         self.calls_outside_hours = 0
 
     def day_index(self, t: float) -> int:
@@ -145,11 +146,15 @@ class Recorder:
     ) -> None:  # fmt: skip
         self.events.append((t, bid, dpd, kind, channel, detail, amount))
 
-    def spill(self) -> None:
-        """A streamed trace: hand the events kept so far to the spool once there are many
-        (the engine calls this at each flush of finished accounts, not per event)."""
-        if self.spool is not None and len(self.events) >= self.spill_at:
-            self.spool.spill(self.events)
+    def _event_spilled(
+        self, t: float, bid: int, dpd: float, kind: str, channel: str = "", detail: str = "",
+        amount: float = 0.0,
+    ) -> None:  # fmt: skip
+        """:meth:`event` of a streamed trace: the events go to the spool as they pile up."""
+        events = self.events
+        events.append((t, bid, dpd, kind, channel, detail, amount))
+        if len(events) >= self.spill_at:
+            self.spool.spill(events)
             self.events = []
 
     def finish(

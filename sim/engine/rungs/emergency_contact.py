@@ -63,7 +63,12 @@ class EmergencyContact(Rung):
     def begin(self, b: Borrower, t: float, due: list[float]) -> None:
         """Enter the stage: queue the contacts that may be called."""
         ec = self.cfg
-        n, rel, warned, consent = b.contacts
+        # Read from the population's traits only now: most accounts never get here, and three
+        # small lists on every account cost 300 bytes each.
+        traits, i = self.model.traits, b.bid
+        n = int(traits.n_contacts[i])
+        rel, warned = traits.contact_rel[i].tolist(), traits.contact_warned[i].tolist()
+        consent = traits.contact_consent[i].tolist()
         eligible = [
             (rel[k], warned[k], consent[k])
             for k in range(n)
