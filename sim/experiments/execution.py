@@ -137,7 +137,13 @@ class Runner:
         futures = {self._client.submit(fn, *args, pure=False): key for key, fn, args in tasks}
         try:
             for future in dask_completed(list(futures)):
-                yield futures[future], future.result()
+                key, result = futures.pop(future), future.result()
+                # Let the cluster forget the result now: a worker keeps a unit's result in
+                # memory while the client holds its future (10 shards of a million borrowers
+                # on 2 workers peaked at 10.9 GB a worker before this).
+                future.release()
+                del future
+                yield key, result
         except BaseException:
             self._client.cancel(list(futures))
             raise
