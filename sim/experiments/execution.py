@@ -139,8 +139,7 @@ class Runner:
             for future in dask_completed(list(futures)):
                 key, result = futures.pop(future), future.result()
                 # Let the cluster forget the result now: a worker keeps a unit's result in
-                # memory while the client holds its future (10 shards of a million borrowers
-                # on 2 workers peaked at 10.9 GB a worker before this).
+                # memory while any client holds its future.
                 future.release()
                 del future
                 yield key, result
