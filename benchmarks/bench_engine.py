@@ -87,20 +87,29 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "events": int(rec.meta["e
 """
 
 
-def timed_run(checkout: Path, scenario_path: Path, borrowers: int, days: int, seed: int) -> float:
-    """Seconds for one baseline replication by the engine of ``checkout``, in a fresh process
-    of that checkout's virtualenv."""
-    python = checkout / ".venv" / "bin" / "python"
+def fresh_process(python: Path | str, code: str, args: list, cwd: Path, what: str) -> dict:
+    """Run ``code`` with ``args`` in a fresh interpreter; its last line of output, as JSON.
+    Exits naming ``what`` if the run fails."""
     proc = subprocess.run(
-        [str(python), "-c", _TIMED_RUN, str(scenario_path), str(borrowers), str(days), str(seed)],
-        cwd=checkout,
+        [str(python), "-c", code, *map(str, args)],
+        cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
     )
     if proc.returncode != 0:
-        sys.exit(f"--against: {checkout} failed to run:\n{proc.stderr[-2000:]}")
-    return float(json.loads(proc.stdout.splitlines()[-1])["seconds"])
+        sys.exit(f"{what} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def timed_run(checkout: Path, scenario_path: Path, borrowers: int, days: int, seed: int) -> float:
+    """Seconds for one baseline replication by the engine of ``checkout``, in a fresh process
+    of that checkout's virtualenv."""
+    python = checkout / ".venv" / "bin" / "python"
+    args = [scenario_path, borrowers, days, seed]
+    return float(
+        fresh_process(python, _TIMED_RUN, args, checkout, f"--against: {checkout}")["seconds"]
+    )
 
 
 _SCALED_RUN = """
@@ -127,16 +136,9 @@ def scaling(scenario_path: Path, sizes: list[int], seed: int) -> list[dict]:
     process: imports, population, simulation and the result tables; no files written)."""
     rows = []
     for n in sizes:
-        proc = subprocess.run(
-            [sys.executable, "-c", _SCALED_RUN, str(scenario_path), str(n), str(seed)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if proc.returncode != 0:
-            sys.exit(f"scaling run of {n:,} borrowers failed:\n{proc.stderr[-2000:]}")
-        row = {"borrowers": n, **json.loads(proc.stdout.splitlines()[-1])}
+        figures = fresh_process(sys.executable, _SCALED_RUN, [scenario_path, n, seed], ROOT,
+                                f"scaling run of {n:,} borrowers")  # fmt: skip
+        row = {"borrowers": n, **figures}
         row["us_per_borrower"] = row["simulate"] / n * 1e6
         rows.append(row)
     return rows

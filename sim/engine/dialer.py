@@ -110,13 +110,10 @@ class Dialer:
         self._generation = 0
         self.agent: int | None = None  # progressive: the agent waiting for the next dial
         self.dialled = False  # set by the account when its dial took place
-        self.day = -1
+        self.day = self.closed_day = -1
         self.answered_today = self.abandoned_today = 0
-        self.closed_day = -1
-        n = model.days + 1
-        self.dialled_by_day = [0.0] * n
-        self.backlog_by_day = [0.0] * n
-        self.cut_by_day = [0.0] * n
+        n = model.days + 1  # per-day counts: accounts dialled, left on the list, calls cut
+        self.dialled_by_day, self.backlog_by_day, self.cut_by_day = ([0.0] * n for _ in range(3))
 
     # ------------------------------------------------------------------ the list
 
@@ -243,9 +240,8 @@ class Dialer:
 
     def _predictive_now(self) -> bool:
         """Predictive unless the abandonment cap is reached today."""
-        if not self.predictive:
-            return False
-        return not self.cap or self.abandoned_today <= self.cap * self.answered_today
+        cap = self.cap
+        return self.predictive and (not cap or self.abandoned_today <= cap * self.answered_today)
 
     # ------------------------------------------------------------------ dialing
 
