@@ -9,7 +9,7 @@ import pytest
 from conftest import scenario, seg
 
 from sim.engine.core import simulate
-from sim.engine.streams import BLOCK, PURPOSES, Streams
+from sim.engine.streams import BLOCK, HEAD, PURPOSES, Streams
 
 
 def _draws(streams: Streams, purpose: str, borrower: int, n: int) -> list[float]:
@@ -168,15 +168,21 @@ def test_a_policy_change_leaves_unrelated_borrowers_alone() -> None:
 
 @pytest.mark.parametrize("purpose", sorted(PURPOSES))
 def test_a_row_drawn_alone_equals_its_row_in_the_block(purpose: str) -> None:
-    """Streams opened late draw their row alone (Streams.lone_row); the numbers must be the
-    block's, drawn independently here with numpy: the row of a block of 1,024 borrowers from
-    the block's own generator."""
+    """Streams opened late draw their row alone (Streams.lone_row), and a stream holding only
+    the head of its row draws the rest when it reaches it (Streams.row_rest); the numbers
+    must be the block's, drawn independently here with numpy: the row of a block of 1,024
+    borrowers from the block's own generator, then the overflow."""
     s = Streams(11, 3)
     pid, k = list(PURPOSES).index(purpose), PURPOSES[purpose]
+    head = HEAD.get(purpose, k)
     for borrower in (0, 1, 1023, 1024, 5 * BLOCK + 517):
         b, row = divmod(borrower, BLOCK)
         seq = np.random.SeedSequence(11, spawn_key=(3, 2, pid, b))
         block = np.random.default_rng(seq).random((BLOCK, k))
-        assert list(s.lone_row(pid, borrower)) == block[row].tolist()
-        assert list(s.block_row(pid, borrower)) == block[row].tolist()
-        assert _draws(s, purpose, borrower, k) == block[row].tolist()
+        assert list(s.lone_row(pid, borrower)) == block[row, :head].tolist()
+        assert list(s.block_row(pid, borrower)) == block[row, :head].tolist()
+        if head < k:
+            assert list(s.row_rest(pid, borrower)) == block[row, head:].tolist()
+        drawn = _draws(s, purpose, borrower, k + 3)
+        assert drawn[:k] == block[row].tolist()
+        assert drawn[k:] == list(s.overflow(pid, borrower, 0))[:3]

@@ -48,7 +48,7 @@ class Borrower:
         "rs_pay", "rs_call", "rs_msg", "rs_life", "rs_contact", "rs_platform", "rs_plan",
         "rs_agent",
         # the engine's hold on the account: its agenda, its steps, the call list
-        "agenda", "steps", "hold", "listed", "dialling",
+        "agenda", "hold", "listed", "dialling",
         # money
         "principal0", "principal", "fees", "fees_charged", "paid",
         "accrued_to", "late_fee_due", "fees_frozen", "next_boundary", "months",
@@ -80,7 +80,10 @@ class Borrower:
         self.late_fee_due = True
         self.fees_frozen = False
         self.next_boundary = entered + MONTH
-        self.months: list[tuple[int, float, float]] = [(0, principal, 0.0)]
+        # (month, balance, paid) at each month boundary crossed, from month 1 (month 0 is
+        # the principal, nothing paid); None until the first: most of a cohort's accounts
+        # are open at once early in the run, and an empty list costs 56 bytes each.
+        self.months: list[tuple[int, float, float]] | None = None
         self.in_shock = False
         self.shock_end = INF
         self.dark = False
@@ -96,9 +99,10 @@ class Borrower:
         self.attempts_today = self.unanswered_today = self.connected_today = 0
         self.last_call = -INF
         self.last_conversation = -INF
-        self.week: list[float] = []
+        # Empty tuples until first used (shared, where an empty list costs 56 bytes each).
+        self.week: list[float] | tuple[()] = ()  # calls in the rolling week (contact_rules)
         self.ec_state = 0  # rungs.emergency_contact: NOT_STARTED, CALLING, DONE
-        self.ec_queue: list[list] = []
+        self.ec_queue: list[list] | tuple[()] = ()
         self.lost_state = 0  # rungs.lost_contact: WATCHING, IDENTITY_CHECK, FIELD_VISIT, DONE
         self.in_plan = False
         self.plan_left = 0
@@ -107,8 +111,7 @@ class Borrower:
         self.agency = False
         self.call_tod = 0.5
         self.pending: tuple[float, ...] | None = None  # (start, agent, talk, wrap, offered)
-        self.agenda: list[float] = []  # when each kind of step is next due (Model.account)
-        self.steps: Any = None  # the account's generator of steps (Model.account)
+        self.agenda: list[float] = []  # when each kind of step is next due (Model.resume)
         self.hold = INF  # on the call list: no step after this time until the dialer says
         self.listed = 0  # on the call list: the number of its entry there (sim.engine.dialer)
         self.dialling = False  # the dialer is placing this account's agent call now
@@ -143,6 +146,8 @@ class Borrower:
         while t > self.next_boundary:
             self._accrue_to(self.next_boundary, sc)
             m = round((self.next_boundary - self.entered) / MONTH)
+            if self.months is None:
+                self.months = []
             self.months.append((m, self.balance, self.paid))
             self.next_boundary += MONTH
         self._accrue_to(t, sc)

@@ -117,4 +117,7 @@ class ContactRules:
             b.unanswered_today += 1
         b.last_call = t
         if self.r.max_attempts_per_week:
-            b.week.append(t)
+            if b.week:
+                b.week.append(t)
+            else:
+                b.week = [t]

@@ -1,12 +1,12 @@
 """The engine core: one replication of a scenario as SimPy processes.
 
-Each overdue account (:meth:`Model.account`) acts only when something happens to it and never
+Each overdue account (:meth:`Model.resume`) acts only when something happens to it and never
 ticks daily. It keeps an agenda: for each kind of step, the time it is next due. The loop
 takes the earliest and hands the account to the handler of the rung that owns that step
 (:mod:`sim.engine.rungs`), which acts and re-schedules what it affects. Steps that touch only
 the account run in its own time order, ahead of the clock; an account due an agent call
 joins the call list and parks until the dialer (:mod:`sim.engine.dialer`), which runs on the
-SimPy clock, resumes it (see :meth:`Model.account` for why this changes no result).
+SimPy clock, resumes it (see :meth:`Model.resume` for why this changes no result).
 Arrivals and the dialer are the only things in SimPy's event queue.
 
 The model holds what the rungs share: the clock, the agent team and its dialer, the contact
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,9 @@ import sim
 from sim.engine.account import INF, Borrower
 from sim.engine.agent_team import AgentTeam, Shift, head_count
 from sim.engine.contact_rules import ContactRules
+from sim.engine.daily_staffing import daily_staffing
 from sim.engine.dialer import Dialer
-from sim.engine.outcomes import joined_columns, outcome_columns
+from sim.engine.outcomes import OutcomeTables
 from sim.engine.population import Traits, new_account, sample_traits, trait_rows
 from sim.engine.rungs import LADDER
 from sim.engine.rungs.base import HOOKS, Rung
@@ -77,7 +78,6 @@ class Model(AccountServices):
         self.traits: Traits = sample_traits(scenario, self.streams)
         self.borrowers: list[Borrower | None] = [None] * len(self.traits)
         self.finished: list[Borrower] = []  # not yet recorded as columns (see _flush)
-        self._chunks: list[tuple[dict[str, Any], dict[str, Any]]] = []
         self.done = 0
         self.events_processed = 0
         self.next_arrival = 0.0
@@ -91,6 +91,7 @@ class Model(AccountServices):
         self.agenda, self.stages, self.counts = lay.agenda, lay.stages, lay.counts
         self.entry = {name: i for i, name in enumerate(self.agenda)}
         self.stage_bit = {name: 1 << i for i, name in enumerate(self.stages)}
+        self.tables = OutcomeTables(lay.stages, lay.counts, self.horizon)
         self.rec = Recorder(
             self.days, trace, lay.daily, lay.channels, lay.touches, trace_dir=trace_dir
         )
@@ -128,6 +129,8 @@ class Model(AccountServices):
             (self.entry[e], dpd) for r in self.rungs.values() for e, dpd in r.fixed_days().items()
         ]
         """(entry, DPD) of the steps every account has on a fixed day past due."""
+        self._fixed_times: tuple[float, list[tuple[int, float]]] = (math.nan, [])
+        """(entered, [(entry, time)]) for the last account opened."""
         self.starts = [r.start for r in self.rungs.values() if type(r).start is not Rung.start]
         self.pay = self.entry["pay"]
         self._on_reached = self.hooks["on_reached"]
@@ -176,6 +179,7 @@ class Model(AccountServices):
             for b in self.borrowers:
                 if b is not None and b.state == "open":
                     self._close_at_horizon(b)
+            self.dialer.stop()
             if progress is not None:
                 progress(len(self.traits), len(self.traits))
             return self._records()
@@ -206,57 +210,53 @@ class Model(AccountServices):
         self.next_arrival = INF
 
     def _open(self, b: Borrower) -> None:
-        """Start an account now. It runs in its own time order until it joins the call list
-        (or is done); only the dialer resumes it then, so accounts cost the event queue
-        nothing."""
-        b.steps = self.account(b)
+        """Start an account now: its agenda, then its steps up to the first park (or its
+        end). It runs in its own time order until it joins the call list; only the dialer
+        resumes it then, so accounts cost the event queue nothing."""
+        due = self._blank_agenda.copy()
+        b.agenda = due
+        t0, entered = self.env.now, b.entered
+        fixed = self._fixed_times
+        if fixed[0] != entered:  # accounts that enter together share these float objects
+            fixed = self._fixed_times = (entered, [(k, entered + d) for k, d in self._fixed_days])
+        for slot, at in fixed[1]:
+            due[slot] = at
+        for start in self.starts:
+            start(b, t0, due)
+        if self.trace:
+            self.event(b, t0, "enter", b.seg_name)
         self.resume(b)
 
     def resume(self, b: Borrower) -> None:
-        """Run the account's steps on, up to ``b.hold`` (the dialer moved it) or its end.
-        An account that parks tells the dialer when its own next step is due."""
-        if b.steps is None:
-            return
-        wake = next(b.steps, None)
-        if wake is None:
-            b.steps = None
-        else:
-            self.dialer.parked(b, wake)
-
-    def account(self, b: Borrower) -> Iterator[float]:
-        """The life of one overdue account, from DPD 0 until it is resolved or the horizon.
+        """Live the account's steps, from DPD 0 until it is resolved or the horizon.
 
         The account's steps run in its own time order, ahead of the clock: a step that
         touches nothing but this account (a reminder, a robot call, a repayment, a trigger)
         is applied in sequence without a round-trip through the event queue, since nothing
         another process does can change it. Only agent calls meet another process, the
         dialer: when one falls due the account joins the call list and sets ``b.hold``; the
-        generator then yields (parks) before any step later than ``b.hold``, and the dialer
-        resumes it (:meth:`resume`) at the dial time, or at the close of the day to bring it
-        up to date. So every step happens at its own time, as if each waited for the clock.
+        account then parks (returns, telling the dialer when its own next step is due)
+        before any step later than ``b.hold``, and the dialer resumes it at the dial time,
+        or at the close of the day to bring it up to date. So every step happens at its own
+        time, as if each waited for the clock. A resolved account, or one with nothing left
+        before the horizon, does nothing when resumed.
+
+        The state between resumes is the account's (its agenda, ``b.agenda``), not a
+        suspended generator's: a parked account costs no frame (about 240 bytes each, with a
+        million open at once).
 
         An account's time only moves forward: a step due before the previous one is an engine
         bug, and the run stops naming it rather than living the account's days again.
         """
-        due = self._blank_agenda.copy()
-        b.agenda = due
-        t0, entered = self.env.now, b.entered
-        for slot, dpd in self._fixed_days:
-            due[slot] = entered + dpd
-        for start in self.starts:
-            start(b, t0, due)
-        handlers, horizon = self.handlers, self.horizon
-        if self.trace:
-            self.event(b, t0, "enter", b.seg_name)
+        due, handlers, horizon = b.agenda, self.handlers, self.horizon
         steps = 0
-        last = t0
+        last = -INF
         while b.state == "open":
             t = min(due)
-            if t > b.hold:  # on the call list: wait for the dialer (even with nothing else
-                self.events_processed += steps  # to do before the horizon)
-                steps = 0
-                yield t  # parked until its next step (a generator that ends yields nothing)
-                continue
+            if t > b.hold:  # on the call list: wait for the dialer
+                self.events_processed += steps
+                self.dialer.parked(b, t)
+                return
             if t >= horizon:
                 break
             if t < last:
@@ -292,7 +292,7 @@ class Model(AccountServices):
         """The account is done (resolved, or open at the horizon)."""
         self.finished.append(b)
         self.done += 1
-        # The account draws nothing more: dropping its streams lets their blocks be freed.
+        # The account draws nothing more: its streams go now, not when its rows are recorded.
         b.rs_pay = b.rs_call = b.rs_msg = b.rs_life = b.rs_contact = b.rs_platform = None
         b.rs_plan = b.rs_agent = None
         if len(self.finished) >= FLUSH_ACCOUNTS:
@@ -309,9 +309,7 @@ class Model(AccountServices):
         accounts go: memory then holds the open accounts and a few hundred bytes per
         finished one, not every account of the run."""
         if self.finished:
-            self._chunks.append(
-                outcome_columns(self.finished, self.stages, self.counts, self.horizon)
-            )
+            self.tables.add(self.finished)
             for b in self.finished:
                 self.borrowers[b.bid] = None
             self.finished = []
@@ -321,8 +319,7 @@ class Model(AccountServices):
     def _records(self) -> Records:
         """The outcomes table, one row per borrower in id order, and the other records."""
         self._flush()
-        outcomes, monthly = joined_columns(self._chunks, self.stages, self.counts)
-        self._chunks = []
+        outcomes, monthly = self.tables.finish()
         meta = {
             "horizon_days": self.horizon,
             "agents": self.team.head_count,
@@ -336,7 +333,7 @@ class Model(AccountServices):
             "package_version": sim.__version__,
             "stages": list(self.stages),
         }
-        daily = self.dialer.daily(self.rec.days, self.sc.agents.shift_hours)
+        daily = daily_staffing(self.dialer, self.rec.days, self.sc.agents.shift_hours)
         # Agents are paid for their shifts, busy or not: what their calls did not use.
         idle = float((daily["agent_paid_minutes"] - daily["agent_busy_minutes"]).sum())
         if "agent_idle" in self.rec.costs:

@@ -5,7 +5,7 @@ join a **call list**, and a dialer works the list in priority order (:data:`PRIO
 within the team's hours, as fast as the agents free up. What is not reached today stays on
 the list tomorrow. ``docs/call_centre.md`` gives the design and the figures behind it.
 
-How an account meets the dialer (the engine's side is :meth:`Model.account`):
+How an account meets the dialer (the engine's side is :meth:`Model.resume`):
 
 * When an account's agent call falls due (its cadence, :mod:`sim.engine.rungs.agent_calls`),
   it **joins** the list (:meth:`Dialer.enlist`) and **parks**: it stops living its own steps
@@ -35,10 +35,9 @@ from __future__ import annotations
 import heapq
 import math
 import struct
+from array import array
 from collections.abc import Callable
 from typing import Any
-
-import numpy as np
 
 from sim.engine.account import INF, Borrower
 from sim.engine.agent_team import MINUTES_PER_DAY, AgentTeam, Shift
@@ -56,6 +55,8 @@ PRIORITIES: dict[str, Callable[[Borrower, float], float]] = {
 """Call-list orders, as a key of the account (and the time it was listed): smallest first."""
 DYNAMIC = frozenset({"balance", "score"})
 """Orders whose key changes with the account (re-sorted at each day's close)."""
+REPEATED = frozenset({"oldest", "newest"})
+"""Orders keyed by the day an account entered: one key per arrival day (a cohort has one)."""
 
 _SEQ_BITS = 40  # entry numbers below 2**40: a trillion listings per run
 _SEQ = (1 << _SEQ_BITS) - 1
@@ -90,6 +91,9 @@ class Dialer:
         self.ring = sc.ladder.agent.ring_minutes / MINUTES_PER_DAY
         self.cap = sc.rules.max_abandoned_share
         self.key = PRIORITIES[ag.priority]
+        self._codes: dict[float, int] | None = {} if ag.priority in REPEATED else None
+        """Order codes of keys seen (entry number 0), for orders whose keys repeat: packing a
+        float's bits costs more than a lookup."""
         self.rekey = ag.priority in DYNAMIC  # the key changes as the account lives
         shift: Shift = team.shift
         self.open = shift.start_hour / 24.0
@@ -113,7 +117,9 @@ class Dialer:
         self.day = self.closed_day = -1
         self.answered_today = self.abandoned_today = 0
         n = model.days + 1  # per-day counts: accounts dialled, left on the list, calls cut
-        self.dialled_by_day, self.backlog_by_day, self.cut_by_day = ([0.0] * n for _ in range(3))
+        self.dialled_by_day, self.backlog_by_day, self.cut_by_day = (
+            array("d", bytes(8 * n)) for _ in range(3)
+        )
 
     # ------------------------------------------------------------------ the list
 
@@ -145,12 +151,20 @@ class Dialer:
     def _admit(self, now: float) -> None:
         """Let in the accounts due by ``now`` (never before: each lived up to then)."""
         joining_at, listed, key, entries = self.joining_at, self.listed, self.key, self.entries
+        codes = self._codes
         while joining_at and joining_at[0] <= now:
             new = []
             for since, seq, b in self.joining.pop(heapq.heappop(joining_at)):
                 if b.listed == seq and b.state == "open":
                     entries[seq] = b
-                    new.append(order_code(key(b, since), seq))
+                    k = key(b, since)
+                    if codes is None:
+                        new.append(order_code(k, seq))
+                        continue
+                    code = codes.get(k)
+                    if code is None:
+                        code = codes[k] = order_code(k, 0)
+                    new.append(code | seq)
             if len(new) > len(listed):  # a morning's list: one heapify beats many pushes
                 listed.extend(new)
                 heapq.heapify(listed)
@@ -177,6 +191,14 @@ class Dialer:
             if b is not None and b.listed == seq and b.state == "open":
                 return b
         return None
+
+    def stop(self) -> None:
+        """The run is over: let go of what the list still holds (entries waiting for a
+        close after the horizon), which would otherwise stay in memory to the end."""
+        self.waking.clear()
+        self.joining.clear()
+        self.entries.clear()
+        self.joining_at, self.listed = [], []
 
     # ------------------------------------------------------------------ the clock
 
@@ -351,50 +373,3 @@ class Dialer:
             self.listed = [code for code in self.listed if code & _SEQ in entries]
             heapq.heapify(self.listed)
         self.backlog_by_day[min(day, len(self.backlog_by_day) - 1)] = float(len(entries))
-
-    # ------------------------------------------------------------------ results
-
-    def daily(self, days: int, paid_hours: float) -> dict[str, np.ndarray]:
-        """Per-day staffing figures: what was paid and staffed, the calls put through,
-        abandoned, their waits, and the list's progress. ``paid_hours``: each agent's shift."""
-        team, n = self.team, days
-        staff = np.array(
-            [team.shift.staff(team.head_count, d) if d < self.horizon else 0 for d in range(n)],
-            dtype=float,
-        )
-        c = team.calls
-        offered = np.asarray(c.offered, dtype=float)
-        started = np.asarray(c.started, dtype=float)
-        ended = np.asarray(c.ended, dtype=float)
-        day = np.minimum(offered.astype(int), n - 1)
-        wait_s = (started - offered) * SECONDS_PER_DAY
-        gone = np.minimum(np.asarray(c.abandoned_at, dtype=float).astype(int), n - 1)
-        held = (np.asarray(c.held_to) - np.asarray(c.held_from)) * MINUTES_PER_DAY
-        held_day = np.minimum(np.asarray(c.held_from, dtype=float).astype(int), n - 1)
-        sl = self.model.sc.agents.service_level_seconds
-
-        def by_day(where: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-            return np.bincount(where, weights=weights, minlength=n)[:n].astype(float)
-
-        busy = by_day(day, (ended - started) * MINUTES_PER_DAY)
-        paid = np.maximum(staff * paid_hours * 60.0, busy)  # overtime is paid
-        served, abandoned = by_day(day), by_day(gone)
-        dialled = np.asarray(self.dialled_by_day[:n])
-        backlog = np.asarray(self.backlog_by_day[:n])
-        cut = np.asarray(self.cut_by_day[:n])
-        return {
-            "agents_on_shift": staff,
-            "agent_paid_minutes": paid,
-            "agent_capacity_minutes": staff * (self.close - self.open) * MINUTES_PER_DAY,
-            "agent_busy_minutes": busy,
-            "agent_ringing_minutes": by_day(held_day, held),
-            "agent_calls_answered": served + abandoned,
-            "agent_calls_served": served,
-            "agent_calls_cut": cut,
-            "agent_calls_abandoned": abandoned,
-            "agent_served_in_time": by_day(day, (wait_s <= sl + 1e-6).astype(float)),
-            "agent_wait_seconds": by_day(day, wait_s),
-            "list_dialled": dialled,
-            "list_backlog": backlog,
-            "list_due": dialled + backlog,
-        }

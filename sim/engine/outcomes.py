@@ -10,6 +10,7 @@ order) and the count columns they declare, after the columns every account has.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from itertools import chain
 from operator import attrgetter
@@ -90,7 +91,9 @@ def monthly_columns(
     """The monthly table's columns: a row per account and month it entered while open, in
     the order of ``bs``; ``bid``, ``entered`` and ``end`` (the account's last day: resolved,
     or the horizon) are per account, in the same order."""
-    months = list(map(attrgetter("months"), bs))
+    months = [  # month 0 (the principal, nothing paid), then the boundaries crossed
+        [(0, b.principal0, 0.0), *b.months] if b.months else [(0, b.principal0, 0.0)] for b in bs
+    ]
     counts = np.fromiter(map(len, months), np.int64, len(bs))
     # One float array of (month, balance, paid) rows: months are small integers, exact.
     rows = np.array(list(chain.from_iterable(months)), dtype=float).reshape(-1, 3)
@@ -104,18 +107,71 @@ def monthly_columns(
     }
 
 
-def joined_columns(
-    chunks: Sequence[tuple[dict[str, Any], dict[str, Any]]],
-    stages: Sequence[str],
-    counts: Sequence[Count],
-) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The outcome and monthly columns of every chunk, joined and put in borrower-id order
-    (an account's months keep their order: the sort is stable)."""
-    if not chunks:
-        return outcome_columns([], stages, counts, 0.0)
-    tables = []
-    for part in (0, 1):
-        cols = {k: np.concatenate([c[part][k] for c in chunks]) for k in chunks[0][part]}
-        order = np.argsort(cols["borrower_id"], kind="stable")
-        tables.append({k: v[order] for k, v in cols.items()})
-    return tables[0], tables[1]
+class OutcomeTables:
+    """The outcome and monthly tables of one run, filled as accounts finish.
+
+    Rows are appended to one growing buffer per column (:class:`RowBuffers`) and put in
+    borrower-id order once, at the end, a column at a time, so memory holds the rows of the
+    accounts finished so far, once. Nothing per chunk of accounts is kept: small objects
+    made during the run and kept to its end would each pin the allocator's arena they sit
+    in, so the memory of the accounts freed around them could never be reused for the
+    tables (at 100,000 borrowers: 179 arenas of 1 MiB held, 42 MB of them in use).
+    """
+
+    def __init__(self, stages: Sequence[str], counts: Sequence[Count], horizon: float) -> None:
+        self.stages, self.counts, self.horizon = stages, counts, horizon
+        self.outcomes, self.monthly = RowBuffers(), RowBuffers()
+
+    def add(self, bs: list[Borrower]) -> None:
+        """Record the rows of finished accounts ``bs`` (any order)."""
+        out, monthly = outcome_columns(bs, self.stages, self.counts, self.horizon)
+        self.outcomes.append(out)
+        self.monthly.append(monthly)
+
+    def finish(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """The outcome and monthly columns, in borrower-id order (an account's months keep
+        their order: the sort is stable)."""
+        if not self.outcomes.columns:
+            return outcome_columns([], self.stages, self.counts, 0.0)
+        return self.outcomes.sorted_by_id(), self.monthly.sorted_by_id()
+
+
+_TYPECODES = {"i": "q", "f": "d", "b": "b"}  # numpy kind -> array typecode (bool as 0/1)
+
+
+class RowBuffers:
+    """Columns that grow by chunks of rows: a typed array per numeric column (a list for
+    an object column), each one object for the whole run."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, tuple[array | list, np.dtype]] = {}
+
+    def append(self, chunk: dict[str, np.ndarray]) -> None:
+        """Append a chunk of rows, given as columns (the same columns every time)."""
+        if not self.columns:
+            self.columns = {
+                k: (array(_TYPECODES[v.dtype.kind]) if v.dtype.kind in _TYPECODES else [], v.dtype)
+                for k, v in chunk.items()
+            }
+        for k, v in chunk.items():
+            buf, dtype = self.columns[k]
+            if isinstance(buf, list):
+                buf.extend(v.tolist())
+            else:
+                buf.frombytes(np.ascontiguousarray(v, dtype).tobytes())
+
+    def sorted_by_id(self) -> dict[str, np.ndarray]:
+        """The columns as arrays, rows stably sorted by ``borrower_id``; the buffers are
+        emptied column by column as they are copied."""
+        order = np.argsort(self._array("borrower_id"), kind="stable")
+        out = {}
+        for k in list(self.columns):
+            out[k] = self._array(k)[order]
+            del self.columns[k]
+        return out
+
+    def _array(self, name: str) -> np.ndarray:
+        buf, dtype = self.columns[name]
+        if isinstance(buf, list):
+            return np.array(buf, dtype=dtype)
+        return np.frombuffer(buf, dtype) if len(buf) else np.empty(0, dtype)

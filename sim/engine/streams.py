@@ -19,14 +19,13 @@ The purposes whose streams open late and in no order (:data:`BY_ROW`) draw a bor
 alone, from the block's generator advanced to it: the same numbers, without the block.
 Borrower i's k-th draw for a purpose is a fixed function of (seed, replication, purpose, i, k).
 
-Memory: an account's stream holds a copy of its own row, not the block, and the engine drops
-an account's streams when it closes; a block lives only while it is the one in use for its
+Memory: an account's stream holds a copy of its own row (of its head, :data:`HEAD`), not the
+block, and goes with the account; a block lives only while it is the one in use for its
 purpose. A run of a million borrowers holds the rows of the accounts still open.
 """
 
 from __future__ import annotations
 
-import weakref
 import zlib
 from array import array
 from collections.abc import Iterator
@@ -51,12 +50,19 @@ BY_ROW = frozenset({"contact", "platform", "plan", "agent"})
 at random moments and in no order of borrower: a whole block drawn again for nearly every
 opening cost 60 us (19,000 times at 100,000 borrowers). Their row is drawn alone instead: the
 block's generator, its state kept per block, advanced to the row (the same numbers)."""
+HEAD: dict[str, int] = {"call": 8}
+"""Purposes whose streams hold only the first draws of their row (the rest of the row is
+drawn when reached, from the block's generator advanced to it: the same numbers). Half the
+accounts make one call draw and three in four at most eight, but one in ten needs more than
+thirty, so the row stays 48 long while an open account holds 64 bytes of it, not 384 (a
+quarter of a gigabyte at a million borrowers)."""
 OVERFLOW_CHUNK = 128
 """Draws taken at a time past the block's ``K`` (see :meth:`Streams.overflow`)."""
 _PHILOX_STEPS = OVERFLOW_CHUNK // 4  # Philox4x64 gives four 64-bit words per counter step
 _PURPOSE_ID = {name: i for i, name in enumerate(PURPOSES)}
 _SIZES = list(PURPOSES.values())
 _PURPOSE_NAMES = list(PURPOSES)
+_HEADS = [HEAD.get(name, k) for name, k in PURPOSES.items()]
 
 Stream = Iterator[float]
 """One borrower's uniforms for one purpose: ``next(stream)`` is the next draw in [0, 1)."""
@@ -74,14 +80,15 @@ class Streams:
             raise ValueError(f"seed must be >= 0, got {seed}")
         self.seed = int(seed)
         self.replication = int(replication)
-        # Weak references: a block lives while some borrower's stream holds its row; and the
-        # block used last for each purpose is held, as borrowers mostly start in id order.
-        self._blocks: dict[tuple[int, int], weakref.ref[np.ndarray]] = {}
+        # The block used last for each purpose, as bytes: borrowers mostly start in id order.
         self._last: dict[int, tuple[int, memoryview]] = {}
         self._overflow_keys: np.ndarray | None = None
         self._philox = np.random.Philox(key=0)
         self._philox_gen = np.random.Generator(self._philox)
-        self._block_states: dict[tuple[int, int], dict] = {}  # BY_ROW: a block's start
+        # Each block's PCG64 start (state and increment, as 64-bit halves; increment 0: not
+        # known yet), for seeks: in one array, not a dict per block made during the run,
+        # whose small objects would pin memory the run frees (see OutcomeTables).
+        self._starts = np.zeros((len(PURPOSES), 0, 4), dtype=np.uint64)
         self._pcg = np.random.PCG64(0)
         self._pcg_gen = np.random.Generator(self._pcg)
 
@@ -108,8 +115,15 @@ class Streams:
         pid = _PURPOSE_ID[purpose]
         return chain(self.first_row(pid, borrower), _Overflow(self, pid, borrower))
 
+    def row_rest(self, pid: int, borrower: int) -> array:
+        """Draws ``HEAD`` to ``K`` of (purpose ``pid``, ``borrower``): the rest of a row
+        whose stream holds only its head (:data:`HEAD`)."""
+        head = _HEADS[pid]
+        return self._seek(pid, borrower, head, _SIZES[pid] - head)
+
     def block_row(self, pid: int, borrower: int) -> array:
-        """The first ``K`` draws of (purpose ``pid``, ``borrower``), from its block.
+        """The first ``K`` draws of (purpose ``pid``, ``borrower``), from its block (only the
+        head of them for a :data:`HEAD` purpose).
 
         A copy of the row (iterating it gives Python floats), not a view: a view would keep
         the whole block of 1,024 borrowers alive for as long as any of them has an open
@@ -122,16 +136,13 @@ class Streams:
         k = _SIZES[pid]
         last = self._last.get(pid)
         if last is None or last[0] != b:
-            ref = self._blocks.get((pid, b))
-            block = None if ref is None else ref()
-            if block is None:
-                block = np.random.default_rng(self._seq(2, pid, b)).random((BLOCK, k))
-                self._blocks[(pid, b)] = weakref.ref(block)
+            block = np.random.default_rng(self._seq(2, pid, b)).random((BLOCK, k))
             # The block's bytes, flat (the view holds the block): slicing it is cheaper than
             # taking a numpy row.
             last = self._last[pid] = (b, memoryview(block.reshape(-1)).cast("B"))
         out = array("d")
-        out.frombytes(last[1][row * k * 8 : (row + 1) * k * 8])
+        at = row * k * 8
+        out.frombytes(last[1][at : at + _HEADS[pid] * 8])
         return out
 
     def first_row(self, pid: int, borrower: int) -> array:
@@ -142,19 +153,40 @@ class Streams:
         return self.block_row(pid, borrower)
 
     def lone_row(self, pid: int, borrower: int) -> array:
-        """Row ``borrower`` of its block, without drawing the block: the block's generator
-        (PCG64, one 64-bit output per uniform) from the block's start, advanced past the
-        rows before it. Identical to :meth:`block_row`; about 5 us instead of 60."""
+        """Row ``borrower`` of its block (its head, for a :data:`HEAD` purpose), without
+        drawing the block. Identical to :meth:`block_row`; about 5 us instead of 60."""
+        return self._seek(pid, borrower, 0, _HEADS[pid])
+
+    def _seek(self, pid: int, borrower: int, start: int, n: int) -> array:
+        """Draws ``start`` to ``start + n`` of the row of ``borrower`` in its block: the
+        block's generator (PCG64, one 64-bit output per uniform) from the block's start,
+        advanced past the draws before them."""
         b, row = divmod(borrower, BLOCK)
-        k = _SIZES[pid]
-        start = self._block_states.get((pid, b))
-        if start is None:  # a few hundred bytes per block, kept for the run
-            start = self._block_states[(pid, b)] = np.random.PCG64(self._seq(2, pid, b)).state
-        self._pcg.state = start
-        self._pcg.advance(row * k)
+        self._pcg.state = self._block_start(pid, b)
+        self._pcg.advance(row * _SIZES[pid] + start)
         out = array("d")
-        out.frombytes(self._pcg_gen.random(k).tobytes())
+        out.frombytes(self._pcg_gen.random(n).tobytes())
         return out
+
+    def _block_start(self, pid: int, b: int) -> dict:
+        """The PCG64 state of block ``b`` of purpose ``pid`` before its first draw."""
+        starts = self._starts
+        if b >= starts.shape[1]:
+            grown = np.zeros((len(PURPOSES), max(2 * b, 64), 4), dtype=np.uint64)
+            grown[:, : starts.shape[1]] = starts
+            self._starts = starts = grown
+        s_hi, s_lo, i_hi, i_lo = starts[pid, b].tolist()
+        if not i_lo | i_hi:  # the increment is odd: 0 means not known yet
+            st = np.random.PCG64(self._seq(2, pid, b)).state["state"]
+            s_hi, s_lo = divmod(st["state"], 1 << 64)
+            i_hi, i_lo = divmod(st["inc"], 1 << 64)
+            starts[pid, b] = (s_hi, s_lo, i_hi, i_lo)
+        return {
+            "bit_generator": "PCG64",
+            "state": {"state": s_hi << 64 | s_lo, "inc": i_hi << 64 | i_lo},
+            "has_uint32": 0,
+            "uinteger": 0,
+        }
 
     def overflow(self, pid: int, borrower: int, chunk: int) -> array:
         """Draws ``K + OVERFLOW_CHUNK * chunk`` onwards of (purpose ``pid``, ``borrower``).
@@ -185,8 +217,8 @@ class Streams:
 
 
 class _Overflow:
-    """The draws past a stream's first row, as an iterable that draws nothing until a
-    ``chain`` reaches it (most streams never do)."""
+    """The draws past a stream's first row (or its head), as an iterable that draws nothing
+    until a ``chain`` reaches it (most streams never do)."""
 
     __slots__ = ("owner", "pid", "borrower")
 
@@ -198,7 +230,10 @@ class _Overflow:
 
 
 def _overflow_chunks(owner: Streams, pid: int, borrower: int) -> Iterator[array]:
-    """The overflow chunks of (purpose ``pid``, ``borrower``), in order."""
+    """The rest of the row, for a :data:`HEAD` purpose, then the overflow chunks of (purpose
+    ``pid``, ``borrower``), in order."""
+    if _HEADS[pid] < _SIZES[pid]:
+        yield owner.row_rest(pid, borrower)
     chunk = 0
     while True:
         yield owner.overflow(pid, borrower, chunk)
