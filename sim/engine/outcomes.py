@@ -1,8 +1,8 @@
 """The outcome and monthly tables, built column-wise from the finished accounts.
 
-The engine records accounts in chunks as they finish (:func:`outcome_columns`) and joins the
-chunks at the end (:func:`joined_columns`), in borrower-id order: the same tables as one call
-over every account sorted by id, without keeping the accounts to the end.
+The engine records accounts in chunks as they finish (:class:`OutcomeTables`, each chunk's
+rows by :func:`outcome_columns`) and puts the rows in borrower-id order at the end: the same
+tables as one call over every account sorted by id, without keeping the accounts to the end.
 
 Which columns there are comes from the rungs: one ``reached_<stage>`` per stage (in rank
 order) and the count columns they declare, after the columns every account has.

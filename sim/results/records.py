@@ -26,7 +26,7 @@ Tables (the run-directory contract; later code may add columns, never remove the
 
 ``daily`` — one row per simulated day (engine counters; metrics adds open accounts by bucket):
     day, cures, amount_recovered, sms, push, robot_calls, agent_calls (dial attempts),
-    agency_calls, contact_calls, and the call centre's (sim.engine.dialer.Dialer.daily):
+    agency_calls, contact_calls, and the call centre's (sim.engine.daily_staffing):
     agents_on_shift, agent_paid_minutes, agent_capacity_minutes (on shift in calling hours),
     agent_busy_minutes (talk and wrap-up), agent_ringing_minutes (progressive dialing: agents
     waiting through rings), agent_calls_answered, agent_calls_served, agent_calls_cut
