@@ -186,3 +186,18 @@ def test_a_row_drawn_alone_equals_its_row_in_the_block(purpose: str) -> None:
         drawn = _draws(s, purpose, borrower, k + 3)
         assert drawn[:k] == block[row].tolist()
         assert drawn[k:] == list(s.overflow(pid, borrower, 0))[:3]
+
+
+@pytest.mark.parametrize("purpose", ["call", "payment"])
+def test_the_overflow_is_one_philox_stream_whatever_the_chunk(purpose: str) -> None:
+    """Past its row a stream reads consecutive chunks of one counter-based stream, keyed by
+    (the replication's key for the purpose, borrower): the draws equal numpy's own Philox
+    generator with that key read in one go, across several chunk boundaries."""
+    s = Streams(11, 3)
+    pid, k, borrower = list(PURPOSES).index(purpose), PURPOSES[purpose], 5 * BLOCK + 517
+    keys = np.random.SeedSequence(11, spawn_key=(3, 3)).generate_state(len(PURPOSES), np.uint64)
+    expected = np.random.Generator(
+        np.random.Philox(key=np.array([keys[pid], borrower], np.uint64))
+    ).random(300)
+    drawn = _draws(s, purpose, borrower, k + 300)
+    assert drawn[k:] == expected.tolist()

@@ -10,13 +10,15 @@ order) and the count columns they declare, after the columns every account has.
 
 from __future__ import annotations
 
+import tempfile
 from array import array
 from collections.abc import Sequence
 from itertools import chain
 from operator import attrgetter
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
+import pandas as pd
 
 from sim.engine.account import MONTH, Borrower
 from sim.engine.rungs.base import Count
@@ -137,41 +139,94 @@ class OutcomeTables:
 
 
 _TYPECODES = {"i": "q", "f": "d", "b": "b"}  # numpy kind -> array typecode (bool as 0/1)
+SPILL_BYTES = 32 << 20
+"""Rows a :class:`RowBuffers` holds in memory before it writes them to its spill file (bytes).
+Below about 100,000 accounts nothing is written; a million accounts' rows (about 400 MB)
+would otherwise be the largest part of what a late-finishing run holds."""
 
 
 class RowBuffers:
-    """Columns that grow by chunks of rows: a typed array per numeric column (a list for
-    an object column), each one object for the whole run."""
+    """Columns that grow by chunks of rows: a typed array per column, each one object for the
+    whole run. A text column is held as codes (int32) into the values it has met.
 
-    def __init__(self) -> None:
-        self.columns: dict[str, tuple[array | list, np.dtype]] = {}
+    Past :data:`SPILL_BYTES` held, the buffers are appended to a spill file and emptied, so
+    memory holds at most that much of the rows until :meth:`sorted_by_id` reads them back.
+    The spill file is anonymous (``tempfile.TemporaryFile``, in ``TMPDIR``): nothing has a
+    name on disk, and the system frees it however the process ends, killed included.
+    """
+
+    def __init__(self, spill_bytes: int | None = None) -> None:
+        self.columns: dict[str, tuple[array, np.dtype]] = {}
+        self.values: dict[str, dict[Any, int]] = {}
+        """Per text column: each value met, and its code."""
+        self.spill_bytes = SPILL_BYTES if spill_bytes is None else spill_bytes
+        self._held = 0  # bytes in the buffers
+        self._file: IO[bytes] | None = None
+        self._spilled: dict[str, list[tuple[int, int]]] = {}
+        """Per column: (offset, bytes) of each piece written to the spill file, in order."""
 
     def append(self, chunk: dict[str, np.ndarray]) -> None:
         """Append a chunk of rows, given as columns (the same columns every time)."""
         if not self.columns:
-            self.columns = {
-                k: (array(_TYPECODES[v.dtype.kind]) if v.dtype.kind in _TYPECODES else [], v.dtype)
-                for k, v in chunk.items()
-            }
+            for k, v in chunk.items():
+                code = _TYPECODES.get(v.dtype.kind, "i")  # anything else: a text column
+                self.columns[k] = (array(code), v.dtype)
+                self._spilled[k] = []
+                if code == "i":
+                    self.values[k] = {}
         for k, v in chunk.items():
             buf, dtype = self.columns[k]
-            if isinstance(buf, list):
-                buf.extend(v.tolist())
+            if k in self.values:
+                codes, uniques = pd.factorize(v, use_na_sentinel=False)
+                seen = self.values[k]
+                known = np.array([seen.setdefault(u, len(seen)) for u in uniques], np.int32)
+                buf.frombytes(known[codes].tobytes())
             else:
                 buf.frombytes(np.ascontiguousarray(v, dtype).tobytes())
+            self._held += len(v) * buf.itemsize
+        if self._held > self.spill_bytes:
+            self._spill()
+
+    def _spill(self) -> None:
+        """Write every buffer to the end of the spill file and empty it."""
+        if self._file is None:
+            # Open across calls, closed by sorted_by_id (or by the system when the process
+            # ends): a context manager cannot span them.
+            self._file = tempfile.TemporaryFile(prefix="overdue-rows-")  # noqa: SIM115
+        f = self._file
+        for k, (buf, dtype) in self.columns.items():
+            if len(buf):
+                self._spilled[k].append((f.seek(0, 2), f.write(buf)))
+                self.columns[k] = (array(buf.typecode), dtype)
+        self._held = 0
 
     def sorted_by_id(self) -> dict[str, np.ndarray]:
         """The columns as arrays, rows stably sorted by ``borrower_id``; the buffers are
-        emptied column by column as they are copied."""
+        emptied column by column as they are read, and the spill file is closed."""
         order = np.argsort(self._array("borrower_id"), kind="stable")
         out = {}
         for k in list(self.columns):
             out[k] = self._array(k)[order]
             del self.columns[k]
+        if self._file is not None:
+            self._file.close()
+            self._file = None
         return out
 
     def _array(self, name: str) -> np.ndarray:
+        """Column ``name`` in the order appended: its spilled pieces, then its buffer."""
         buf, dtype = self.columns[name]
-        if isinstance(buf, list):
-            return np.array(buf, dtype=dtype)
-        return np.frombuffer(buf, dtype) if len(buf) else np.empty(0, dtype)
+        stored = np.dtype(np.int32) if name in self.values else dtype
+        pieces = self._spilled[name]
+        n = (sum(size for _, size in pieces) + len(buf) * buf.itemsize) // stored.itemsize
+        col = np.empty(n, stored)
+        view, at = memoryview(col).cast("B"), 0
+        for offset, size in pieces:
+            self._file.seek(offset)
+            if self._file.readinto(view[at : at + size]) != size:
+                raise OSError(f"the spill file of the {name!r} rows was cut short")
+            at += size
+        view[at:] = memoryview(buf).cast("B")
+        if name in self.values:
+            return np.array(list(self.values[name]), dtype=object)[col]
+        return col

@@ -13,7 +13,7 @@ Every random draw in a replication comes from here; nothing uses global random s
 Why blocks: a numpy ``Generator`` costs ~23 us to create, far too slow to make one per
 borrower and purpose. So every borrower's first ``K`` draws for a purpose come from a block
 of 1,024 borrowers x ``K`` drawn in one numpy call; the few borrowers that need more continue
-from a counter-based generator (Philox) keyed by (replication, purpose, borrower), 128 draws
+from a counter-based generator (Philox) keyed by (replication, purpose, borrower), 32 draws
 at a time. ``K`` is sized so that about nine borrowers in ten never need their own generator.
 The purposes whose streams open late and in no order (:data:`BY_ROW`) draw a borrower's row
 alone, from the block's generator advanced to it: the same numbers, without the block.
@@ -56,8 +56,11 @@ drawn when reached, from the block's generator advanced to it: the same numbers)
 accounts make one call draw and three in four at most eight, but one in ten needs more than
 thirty, so the row stays 48 long while an open account holds 64 bytes of it, not 384 (a
 quarter of a gigabyte at a million borrowers)."""
-OVERFLOW_CHUNK = 128
-"""Draws taken at a time past the block's ``K`` (see :meth:`Streams.overflow`)."""
+OVERFLOW_CHUNK = 32
+"""Draws taken at a time past the block's ``K`` (see :meth:`Streams.overflow`). Any multiple
+of four gives the same numbers (the chunks are consecutive pieces of one Philox stream); 32
+keeps what an account that overflows holds small (a chunk of 128 was 1 KB, and the accounts
+still open late in a run mostly hold one)."""
 _PHILOX_STEPS = OVERFLOW_CHUNK // 4  # Philox4x64 gives four 64-bit words per counter step
 _PURPOSE_ID = {name: i for i, name in enumerate(PURPOSES)}
 _SIZES = list(PURPOSES.values())
@@ -107,13 +110,12 @@ class Streams:
         """Borrower ``borrower``'s stream of uniforms for ``purpose``: ``next(stream)`` is the
         next draw, in a fixed order, for ever.
 
-        A ``chain`` of the first ``K`` draws (a typed array) and then the overflow chunks,
-        which are drawn only if the row runs out (:class:`_Overflow`): each draw is a C-level
-        step, and an open account's stream costs about 300 bytes plus its row (a chain over a
-        generator of memoryviews cost 1,000 to 1,200).
+        A ``chain`` over :class:`_Rows`: the first ``K`` draws (a typed array), then the
+        overflow chunks, drawn only if the row runs out. Each draw is a C-level step, and an
+        open account's stream costs about 200 bytes plus its row.
         """
         pid = _PURPOSE_ID[purpose]
-        return chain(self.first_row(pid, borrower), _Overflow(self, pid, borrower))
+        return chain.from_iterable(_Rows(self.first_row(pid, borrower), self, pid, borrower))
 
     def row_rest(self, pid: int, borrower: int) -> array:
         """Draws ``HEAD`` to ``K`` of (purpose ``pid``, ``borrower``): the rest of a row
@@ -216,25 +218,33 @@ class Streams:
         return out
 
 
-class _Overflow:
-    """The draws past a stream's first row (or its head), as an iterable that draws nothing
-    until a ``chain`` reaches it (most streams never do)."""
+class _Rows:
+    """The arrays of draws of one stream, in order: its first row, the rest of the row (for
+    a :data:`HEAD` purpose), then the overflow chunks, each drawn when the ``chain`` over
+    this reaches it (most streams never need more than the first).
 
-    __slots__ = ("owner", "pid", "borrower")
+    One small object per stream, instead of a ``chain`` over a tuple of the row and a lazy
+    overflow iterable (a tuple and its iterator: about 100 bytes a stream, with a million
+    accounts open holding four to eight streams each).
+    """
 
-    def __init__(self, owner: Streams, pid: int, borrower: int) -> None:
-        self.owner, self.pid, self.borrower = owner, pid, borrower
+    __slots__ = ("row", "owner", "pid", "borrower", "chunk")
 
-    def __iter__(self) -> Iterator[float]:
-        return chain.from_iterable(_overflow_chunks(self.owner, self.pid, self.borrower))
+    def __init__(self, row: array, owner: Streams, pid: int, borrower: int) -> None:
+        self.row, self.owner, self.pid, self.borrower = row, owner, pid, borrower
+        self.chunk = -1 if _HEADS[pid] < _SIZES[pid] else 0
+        """The next overflow chunk to draw; -1: the rest of the row comes first."""
 
+    def __iter__(self) -> _Rows:
+        return self
 
-def _overflow_chunks(owner: Streams, pid: int, borrower: int) -> Iterator[array]:
-    """The rest of the row, for a :data:`HEAD` purpose, then the overflow chunks of (purpose
-    ``pid``, ``borrower``), in order."""
-    if _HEADS[pid] < _SIZES[pid]:
-        yield owner.row_rest(pid, borrower)
-    chunk = 0
-    while True:
-        yield owner.overflow(pid, borrower, chunk)
-        chunk += 1
+    def __next__(self) -> array:
+        row = self.row
+        if row is not None:
+            self.row = None  # the chain holds it while it is read; then it goes
+            return row
+        chunk = self.chunk
+        self.chunk = chunk + 1
+        if chunk < 0:
+            return self.owner.row_rest(self.pid, self.borrower)
+        return self.owner.overflow(self.pid, self.borrower, chunk)
