@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from conftest import run, scenario, seg
 
+from sim.engine import dialer
 from sim.engine.agent_team import head_count
 from sim.engine.rungs.agent_calls import HandleTime
 from sim.results.summary import summarize
@@ -67,6 +68,23 @@ def test_the_list_is_worked_in_priority_order(priority: str, order: list[int]) -
     # fifo: all three are due from 00:00 on day 2 (b0 and b1 a day after their first call);
     # b0 and b1 were listed for it after their day-1 calls, b2 only when it entered
     assert [b for _, b in day2] == order
+
+
+@pytest.mark.parametrize("priority", ["oldest", "newest"])
+def test_entry_day_ranks_order_the_list_like_the_keys(priority: str, monkeypatch) -> None:
+    """The orders keyed by the entry day code it by its rank among the population's days;
+    with too many days for the rank they use the key's bits (order_code). Both give the same
+    dials, over ten entry days with several accounts each and a list that is never empty."""
+    sc = _centre(
+        seg(agent_answer=0.3),
+        {"population.arrival": "inflow", "population.inflow_days": 10, "population.borrowers": 60},
+        days=14,
+        **{"agents.priority": priority},
+    )  # fmt: skip
+    ranked = _dials(run(sc))
+    monkeypatch.setattr(dialer, "MAX_RANKED_DAYS", 1)
+    assert _dials(run(sc)) == ranked
+    assert len(ranked) > 200
 
 
 def test_what_is_not_reached_today_stays_on_the_list() -> None:

@@ -39,6 +39,8 @@ from array import array
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from sim.engine.account import INF, Borrower
 from sim.engine.agent_team import MINUTES_PER_DAY, AgentTeam, Shift
 
@@ -55,11 +57,14 @@ PRIORITIES: dict[str, Callable[[Borrower, float], float]] = {
 """Call-list orders, as a key of the account (and the time it was listed): smallest first."""
 DYNAMIC = frozenset({"balance", "score"})
 """Orders whose key changes with the account (re-sorted at each day's close)."""
-REPEATED = frozenset({"oldest", "newest"})
-"""Orders keyed by the day an account entered: one key per arrival day (a cohort has one)."""
+BY_ENTRY_DAY = {"oldest": 1, "newest": -1}
+"""Orders keyed by the day an account entered (one key per arrival day; a cohort has one),
+and their direction: 1, the earliest day first."""
 
 _SEQ_BITS = 40  # entry numbers below 2**40: a trillion listings per run
 _SEQ = (1 << _SEQ_BITS) - 1
+MAX_RANKED_DAYS = 1 << (62 - _SEQ_BITS)
+"""Entry days a population may have for their ranks to lead the order codes (Dialer._day_code)."""
 _TOP = 1 << 63
 _ALL = (1 << 64) - 1
 _double, _uint64 = struct.Struct("<d"), struct.Struct("<Q")
@@ -91,9 +96,13 @@ class Dialer:
         self.ring = sc.ladder.agent.ring_minutes / MINUTES_PER_DAY
         self.cap = sc.rules.max_abandoned_share
         self.key = PRIORITIES[ag.priority]
-        self._codes: dict[float, int] | None = {} if ag.priority in REPEATED else None
-        """Order codes of keys seen (entry number 0), for orders whose keys repeat: packing a
-        float's bits costs more than a lookup."""
+        # Orders keyed by the entry day: order codes (entry number 0) by day, as a lookup
+        # costs less than calling the key; the population's days, sorted, for their ranks.
+        by_day = ag.priority in BY_ENTRY_DAY
+        self._codes: dict[float, int] | None = {} if by_day else None
+        days = np.unique(model.traits.entered_day) if by_day else None
+        self._days = days if days is not None and len(days) <= MAX_RANKED_DAYS else None
+        self._latest_first = BY_ENTRY_DAY.get(ag.priority) == -1
         self.rekey = ag.priority in DYNAMIC  # the key changes as the account lives
         shift: Shift = team.shift
         self.open = shift.start_hour / 24.0
@@ -157,13 +166,12 @@ class Dialer:
             for since, seq, b in self.joining.pop(heapq.heappop(joining_at)):
                 if b.listed == seq and b.state == "open":
                     entries[seq] = b
-                    k = key(b, since)
                     if codes is None:
-                        new.append(order_code(k, seq))
+                        new.append(order_code(key(b, since), seq))
                         continue
-                    code = codes.get(k)
+                    code = codes.get(b.entered)
                     if code is None:
-                        code = codes[k] = order_code(k, 0)
+                        code = codes[b.entered] = self._day_code(b, since)
                     new.append(code | seq)
             if len(new) > len(listed):  # a morning's list: one heapify beats many pushes
                 listed.extend(new)
@@ -171,6 +179,20 @@ class Dialer:
             else:
                 for item in new:
                     heapq.heappush(listed, item)
+
+    def _day_code(self, b: Borrower, since: float) -> int:
+        """The order code (entry number 0) of an account of an order keyed by its entry day.
+
+        The day's rank among the population's entry days, not the key's bits, leads the
+        code: the same order, and codes below 2**62 (a cohort's are the entry numbers), which
+        a heap compares in half the time of the 104-bit codes of :func:`order_code`."""
+        days = self._days
+        if days is None:  # more distinct days than the rank's bits hold
+            return order_code(self.key(b, since), 0)
+        rank = int(np.searchsorted(days, b.entered))
+        if self._latest_first:
+            rank = len(days) - 1 - rank
+        return rank << _SEQ_BITS
 
     def parked(self, b: Borrower, wake: float) -> None:
         """Listed account ``b`` parked with its own next step due at ``wake`` (days)."""

@@ -85,9 +85,27 @@ class Streams:
         self.replication = int(replication)
         # The block used last for each purpose, as bytes: borrowers mostly start in id order.
         self._last: dict[int, tuple[int, memoryview]] = {}
-        self._overflow_keys: np.ndarray | None = None
+        self._overflow_keys: list[int] | None = None
         self._philox = np.random.Philox(key=0)
         self._philox_gen = np.random.Generator(self._philox)
+        # The state dicts given to the two generators at each seek, made once and updated in
+        # place: a dict and three arrays per seek cost more than the draws.
+        self._philox_state = {
+            "bit_generator": "Philox",
+            "state": {"counter": [0, 0, 0, 0], "key": [0, 0]},  # lists: read faster
+            "buffer": [0, 0, 0, 0],
+            "buffer_pos": 4,
+            "has_uint32": 0,
+            "uinteger": 0,
+        }
+        self._chunk = np.empty(OVERFLOW_CHUNK)  # an overflow chunk's draws, before the copy
+        self._chunk_bytes = memoryview(self._chunk).cast("B")
+        self._pcg_state = {
+            "bit_generator": "PCG64",
+            "state": {"state": 0, "inc": 1},
+            "has_uint32": 0,
+            "uinteger": 0,
+        }
         # Each block's PCG64 start (state and increment, as 64-bit halves; increment 0: not
         # known yet), for seeks: in one array, not a dict per block made during the run,
         # whose small objects would pin memory the run frees (see OutcomeTables).
@@ -171,7 +189,8 @@ class Streams:
         return out
 
     def _block_start(self, pid: int, b: int) -> dict:
-        """The PCG64 state of block ``b`` of purpose ``pid`` before its first draw."""
+        """The PCG64 state of block ``b`` of purpose ``pid`` before its first draw (in the
+        one state dict this object reuses)."""
         starts = self._starts
         if b >= starts.shape[1]:
             grown = np.zeros((len(PURPOSES), max(2 * b, 64), 4), dtype=np.uint64)
@@ -183,12 +202,11 @@ class Streams:
             s_hi, s_lo = divmod(st["state"], 1 << 64)
             i_hi, i_lo = divmod(st["inc"], 1 << 64)
             starts[pid, b] = (s_hi, s_lo, i_hi, i_lo)
-        return {
-            "bit_generator": "PCG64",
-            "state": {"state": s_hi << 64 | s_lo, "inc": i_hi << 64 | i_lo},
-            "has_uint32": 0,
-            "uinteger": 0,
-        }
+        state = self._pcg_state
+        inner = state["state"]
+        inner["state"] = s_hi << 64 | s_lo
+        inner["inc"] = i_hi << 64 | i_lo
+        return state
 
     def overflow(self, pid: int, borrower: int, chunk: int) -> array:
         """Draws ``K + OVERFLOW_CHUNK * chunk`` onwards of (purpose ``pid``, ``borrower``).
@@ -200,21 +218,18 @@ class Streams:
         """
         keys = self._overflow_keys
         if keys is None:
-            keys = self._overflow_keys = self._seq(3).generate_state(len(PURPOSES), np.uint64)
-        bg = self._philox
-        bg.state = {
-            "bit_generator": "Philox",
-            "state": {
-                "counter": np.array([chunk * _PHILOX_STEPS, 0, 0, 0], dtype=np.uint64),
-                "key": np.array([keys[pid], borrower], dtype=np.uint64),
-            },
-            "buffer": np.zeros(4, dtype=np.uint64),
-            "buffer_pos": 4,
-            "has_uint32": 0,
-            "uinteger": 0,
-        }
+            keys = self._seq(3).generate_state(len(PURPOSES), np.uint64).tolist()
+            self._overflow_keys = keys
+        state = self._philox_state
+        inner = state["state"]
+        inner["counter"][0] = chunk * _PHILOX_STEPS
+        key = inner["key"]
+        key[0] = keys[pid]
+        key[1] = borrower
+        self._philox.state = state
+        self._philox_gen.random(out=self._chunk)
         out = array("d")
-        out.frombytes(self._philox_gen.random(OVERFLOW_CHUNK).tobytes())
+        out.frombytes(self._chunk_bytes)
         return out
 
 
