@@ -33,6 +33,33 @@ def _same(a, b, exact: bool = True) -> None:
         assert x == (y if exact else pytest.approx(y, rel=1e-12))
 
 
+@pytest.mark.parametrize("arrival", ["cohort", "inflow"])
+def test_a_range_of_borrowers_draws_the_traits_they_have_in_the_whole_book(
+    arrival: str, monkeypatch
+) -> None:
+    """A shard draws only its own borrowers' traits: every array equals the same rows of the
+    whole population's draw (uniforms skipped by advancing the generator, normals and
+    exponentials by drawing and discarding, here in chunks of 7 to cross their edges)."""
+    from sim.engine import population
+    from sim.engine.streams import Streams
+
+    sc = _scenario(**{"population.arrival": arrival, "population.inflow_days": 30})
+    whole = population.sample_traits(sc, Streams(5, 2))
+    monkeypatch.setattr(population, "_DISCARD_CHUNK", 7)
+    for lo, hi in ((0, 900), (0, 1), (13, 14), (100, 450), (899, 900)):
+        part = population.sample_traits(sc, Streams(5, 2), lo, hi)
+        assert part.first == lo and len(part) == hi - lo
+        for name, value in vars(whole).items():
+            got = getattr(part, name)
+            if isinstance(value, np.ndarray):
+                np.testing.assert_array_equal(got, value[lo:hi], err_msg=name)
+            elif isinstance(value, dict):
+                for key, arr in value.items():
+                    np.testing.assert_array_equal(got[key], arr[lo:hi], err_msg=key)
+            elif name != "first":
+                assert got == value, name
+
+
 def test_ranges_partition_the_ids_and_the_team_is_split_whole() -> None:
     for n, k in ((10, 3), (1000, 8), (5, 7)):
         ranges = [shard_range(n, i, k) for i in range(k)]

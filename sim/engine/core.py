@@ -75,8 +75,15 @@ class Model(AccountServices):
         self.kappa = scenario.behaviour.decay
         hl = scenario.behaviour.aging_half_life_days
         self.gamma = math.log(2.0) / hl if hl > 0 else 0.0  # aging rate, per day
-        self.traits: Traits = sample_traits(scenario, self.streams)
+        self.population = scenario.population.borrowers
+        # A shard draws only its own borrowers' traits (the same values: common random
+        # numbers hold), not the whole book's: ten shards of a million would each hold the
+        # traits of ten million.
+        self.traits: Traits = sample_traits(
+            scenario, self.streams, *shard_range(self.population, *shard)
+        )
         self.borrowers: list[Borrower | None] = [None] * len(self.traits)
+        """The open accounts, at their borrower id less ``traits.first``."""
         self.finished: list[Borrower] = []  # not yet recorded as columns (see _flush)
         self.done = 0
         self.events_processed = 0
@@ -189,14 +196,13 @@ class Model(AccountServices):
 
     def _arrivals(self) -> Generator[Any, Any, None]:
         """Open accounts as they become overdue (all at once for a cohort)."""
-        lo, hi = shard_range(len(self.traits), *self.shard)
-        entered = self.traits.entered_day[lo:hi]
-        order = lo + np.argsort(entered, kind="stable")
+        first = self.traits.first
+        order = np.argsort(self.traits.entered_day, kind="stable")  # indices into the traits
         env = self.env
         chunk = 4096
         for lo in range(0, len(order), chunk):
-            ids = order[lo : lo + chunk]
-            for i, row in zip(ids.tolist(), trait_rows(self.traits, ids), strict=True):
+            at = order[lo : lo + chunk]
+            for i, row in zip((at + first).tolist(), trait_rows(self.traits, at), strict=True):
                 t = row[0]
                 if t >= self.horizon:
                     self.next_arrival = INF
@@ -205,7 +211,7 @@ class Model(AccountServices):
                     self.next_arrival = t
                     yield env.timeout(t - env.now)
                 b = new_account(i, row, self.traits, self.sc, self.streams, self._call_window)
-                self.borrowers[i] = b
+                self.borrowers[i - first] = b
                 self._open(b)
         self.next_arrival = INF
 
@@ -310,8 +316,9 @@ class Model(AccountServices):
         finished one, not every account of the run."""
         if self.finished:
             self.tables.add(self.finished)
+            first = self.traits.first
             for b in self.finished:
-                self.borrowers[b.bid] = None
+                self.borrowers[b.bid - first] = None
             self.finished = []
 
     # ------------------------------------------------------------------ results
@@ -325,7 +332,7 @@ class Model(AccountServices):
             "agents": self.team.head_count,
             "abandon_cap": self.sc.rules.max_abandoned_share,
             "borrowers": self.done,  # accounts that entered before the horizon
-            "population": len(self.traits),
+            "population": self.population,
             "shard": list(self.shard),
             "seed": self.seed,
             "replication": self.streams.replication,

@@ -30,7 +30,8 @@ PROB_TRAITS = (
 
 @dataclass
 class Traits:
-    """Per-borrower arrays (length n), indexed by borrower id."""
+    """Per-borrower arrays for the borrowers ``first`` to ``first + len(self) - 1``: borrower
+    ``i`` is at index ``i - first`` (``first`` is 0 unless a shard drew only its range)."""
 
     segment: np.ndarray  # int: index into segment_names
     segment_names: tuple[str, ...]
@@ -46,6 +47,7 @@ class Traits:
     contact_warned: np.ndarray  # (n, 3) bool
     contact_consent: np.ndarray  # (n, 3) bool
     call_time: np.ndarray  # uniform [0, 1): where in the calling window agents call the account
+    first: int = 0  # id of the borrower at index 0
 
     def __len__(self) -> int:
         return len(self.segment)
@@ -64,45 +66,79 @@ def _categorical(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.minimum(np.searchsorted(cum, u, side="right"), len(weights) - 1)
 
 
-def entry_days(pop: Population, n: int) -> np.ndarray:
-    """Day each borrower enters (becomes DPD 0): all at 0, or spread evenly over inflow_days."""
+def entry_days(pop: Population, n: int, lo: int = 0, hi: int | None = None) -> np.ndarray:
+    """Day borrowers ``lo`` to ``hi - 1`` of ``n`` enter (become DPD 0): all at 0, or spread
+    evenly over inflow_days."""
+    hi = n if hi is None else hi
     if pop.arrival == "cohort":
-        return np.zeros(n)
-    return np.floor(np.arange(n) * pop.inflow_days / n)
+        return np.zeros(hi - lo)
+    return np.floor(np.arange(lo, hi) * pop.inflow_days / n)
 
 
-def sample_traits(scenario: Scenario, streams: Streams) -> Traits:
-    """Draw the whole population of ``scenario.population.borrowers`` borrowers."""
+_DISCARD_CHUNK = 1 << 20
+"""Draws thrown away at a time when a trait's stream is moved past the borrowers before a
+range (normals and exponentials take a varying number of raw outputs each, so they cannot
+be skipped by advancing the generator)."""
+
+
+def _trait_draws(
+    streams: Streams, name: str, kind: str, lo: int, hi: int, width: int = 1
+) -> np.ndarray:
+    """Borrowers ``lo`` to ``hi - 1``'s draws of trait ``name`` (``kind``: ``random``,
+    ``standard_normal`` or ``standard_exponential``; ``width`` per borrower): the same values
+    as the rows ``lo:hi`` of one draw for the whole population, without holding it."""
+    gen = streams.trait(name)
+    skip = lo * width
+    if kind == "random":  # one 64-bit output per uniform: skipped exactly
+        gen.bit_generator.advance(skip)
+    else:
+        draw = getattr(gen, kind)
+        for done in range(0, skip, _DISCARD_CHUNK):
+            draw(min(_DISCARD_CHUNK, skip - done))
+    out = getattr(gen, kind)((hi - lo) * width)
+    return out.reshape(hi - lo, width) if width > 1 else out
+
+
+def sample_traits(
+    scenario: Scenario, streams: Streams, lo: int = 0, hi: int | None = None
+) -> Traits:
+    """Draw borrowers ``lo`` to ``hi - 1`` (default: the whole population of
+    ``scenario.population.borrowers``). Borrower i's traits are the same whatever range it
+    is drawn in: a shard draws only its own borrowers."""
     pop = scenario.population
     n = pop.borrowers
+    hi = n if hi is None else hi
     names = tuple(pop.segments)
     segs = [pop.segments[k] for k in names]
-    seg = _categorical(np.array([s.weight for s in segs]), streams.trait("segment").random(n))
+
+    def draws(name: str, kind: str = "random", width: int = 1) -> np.ndarray:
+        return _trait_draws(streams, name, kind, lo, hi, width)
+
+    seg = _categorical(np.array([s.weight for s in segs]), draws("segment"))
 
     def col(attr: str) -> np.ndarray:
         return np.array([getattr(s, attr) for s in segs], dtype=float)[seg]
 
-    z_principal = streams.trait("principal").standard_normal(n)
+    z_principal = draws("principal", "standard_normal")
     principal = np.round(col("principal_median") * np.exp(col("principal_sigma") * z_principal), 2)
     probs = {
-        t: _logit_normal(col(t), pop.trait_spread, streams.trait(t).standard_normal(n))
-        for t in PROB_TRAITS
+        t: _logit_normal(col(t), pop.trait_spread, draws(t, "standard_normal")) for t in PROB_TRAITS
     }
-    in_shock = streams.trait("shock").random(n) < col("shock_prob")
-    shock_days = streams.trait("shock_days").exponential(1.0, n) * col("shock_recovery_days")
-    dark = streams.trait("dark_at_entry").random(n) < col("unreachable_at_entry")
+    in_shock = draws("shock") < col("shock_prob")
+    shock_days = draws("shock_days", "standard_exponential") * col("shock_recovery_days")
+    dark = draws("dark_at_entry") < col("unreachable_at_entry")
 
     c = pop.contacts
     rel_names = tuple(c.relationships)
     rel_w = np.array([c.relationships[k].weight for k in rel_names])
-    n_contacts = 1 + _categorical(np.array(c.count_weights), streams.trait("n_contacts").random(n))
-    rel = _categorical(rel_w, streams.trait("contact_rel").random((n, 3)))
-    warned = streams.trait("contact_warned").random((n, 3)) < c.warned_prob
-    consent = streams.trait("contact_consent").random((n, 3)) < c.consent_prob
+    n_contacts = 1 + _categorical(np.array(c.count_weights), draws("n_contacts"))
+    rel = _categorical(rel_w, draws("contact_rel", width=3))
+    warned = draws("contact_warned", width=3) < c.warned_prob
+    consent = draws("contact_consent", width=3) < c.consent_prob
     return Traits(
         segment=seg,
         segment_names=names,
-        entered_day=entry_days(pop, n),
+        entered_day=entry_days(pop, n, lo, hi),
         principal=np.maximum(principal, 0.01),
         probs=probs,
         in_shock=in_shock,
@@ -113,12 +149,14 @@ def sample_traits(scenario: Scenario, streams: Streams) -> Traits:
         relationship_names=rel_names,
         contact_warned=warned,
         contact_consent=consent,
-        call_time=streams.trait("call_time").random(n),
+        call_time=draws("call_time"),
+        first=lo,
     )
 
 
 def trait_rows(traits: Traits, ids: np.ndarray) -> list[tuple[Any, ...]]:
-    """Trait values of borrowers ``ids`` as plain Python tuples, in :func:`new_account`'s order.
+    """Trait values of borrowers ``ids`` (indices into ``traits``: ids less ``traits.first``)
+    as plain Python tuples, in :func:`new_account`'s order.
 
     Converting a chunk of columns at once is ~20x faster than indexing numpy scalars
     borrower by borrower.

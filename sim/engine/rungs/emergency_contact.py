@@ -65,7 +65,8 @@ class EmergencyContact(Rung):
         ec = self.cfg
         # Read from the population's traits only now: most accounts never get here, and three
         # small lists on every account cost 300 bytes each.
-        traits, i = self.model.traits, b.bid
+        traits = self.model.traits
+        i = b.bid - traits.first
         n = int(traits.n_contacts[i])
         rel, warned = traits.contact_rel[i].tolist(), traits.contact_warned[i].tolist()
         consent = traits.contact_consent[i].tolist()
