@@ -329,3 +329,25 @@ def test_an_account_that_agrees_a_plan_before_its_dial_is_not_dialled_on_its_own
     assert granted["time"].between(OPEN, 13 / 24).any(), "the seed no longer sets up the case"
     hours = [round((t % 1) * 24, 6) for t, _ in _dials(rec)]
     assert all(9.0 <= h < 17.0 for h in hours), hours
+
+
+def test_simpys_clock_keeps_up_with_the_dialer_to_the_day() -> None:
+    """The dialer works through its own moments between SimPy events, but not past the end
+    of the day: a process watching ``env.now`` never finds the dialer a day ahead of it
+    (it was a whole cohort run ahead: the clock stood at the first wake-up)."""
+    from sim.engine.core import Model
+    from sim.spec import load_scenario
+
+    model = Model(load_scenario("scenarios/baseline.toml", {"population.borrowers": 2000}), 1)
+    seen: list[tuple[float, int]] = []
+
+    def watch(env):
+        while True:
+            yield env.timeout(1.0)
+            seen.append((env.now, model.dialer.day))
+
+    model.env.process(watch(model.env))
+    model.run()
+    assert len(seen) == 179
+    assert all(day <= now for now, day in seen), [s for s in seen if s[1] > s[0]][:3]
+    assert max(day for _, day in seen) >= 60  # the dialer worked on through the months

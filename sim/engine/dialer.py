@@ -247,11 +247,13 @@ class Dialer:
         close, the next opening) without going back to SimPy's event queue, for as long as
         nothing else can happen first: the only other process is the arrivals, so it stops
         short of the next arrival (an account arriving then may join the list). The same
-        moments in the same order, without an event for each wave."""
+        moments in the same order, without an event for each wave. It also stops at the
+        end of the day, so that SimPy's clock (``env.now``) keeps up with the run to the
+        day for anything watching it, at one event per day."""
         if generation != self._generation:  # superseded by an earlier wake-up
             return
         self.wake_at = -INF  # awake
-        limit = min(self.model.next_arrival, self.horizon)
+        limit = min(self.model.next_arrival, self.horizon, math.floor(now) + 1.0)
         nxt = self._work(now)
         while nxt < limit:
             nxt = self._work(nxt)
