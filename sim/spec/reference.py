@@ -213,8 +213,9 @@ def _intro() -> str:
     return f"""\
 # Scenario reference
 
-<!-- Generated from sim/scenario.py by `python -m sim reference --write`. Do not edit by hand:
-tests/test_reference.py fails when this file differs from the generated text. -->
+<!-- Generated from the declarations in sim/spec/ by `python -m sim reference --write`.
+Do not edit by hand: tests/test_reference.py fails when this file differs from the generated
+text. -->
 
 A scenario is a TOML file describing one policy against one population. Every key is optional:
 a file only states what differs from the built-in defaults, and the built-in defaults *are* the
