@@ -13,14 +13,13 @@ import pandas as pd
 import pytest
 
 from sim.experiments import sweep_report
+from sim.experiments.ema import ema_experiments, write_ema
 from sim.experiments.sweep_report import (
-    ema_experiments,
     noise_share,
     pareto_mask,
     point_estimates,
     sensitivity,
     wide_points,
-    write_ema,
 )
 from sim.results import stats
 

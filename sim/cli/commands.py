@@ -93,6 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _replication_plan(args: argparse.Namespace) -> dict[str, Any]:
     """--reps, --precision, --max-reps and --workers, checked (UsageError names the option)."""
     from sim.experiments import replications as rp
+    from sim.experiments.execution import check_workers
 
     try:
         reps = rp.check_reps(args.reps, "--reps")
@@ -105,7 +106,7 @@ def _replication_plan(args: argparse.Namespace) -> dict[str, Any]:
             "reps": reps,
             "precision": rp.check_precision(precision, "--precision"),
             "max_reps": rp.check_max_reps(max_reps, "--max-reps"),
-            "workers": rp.check_workers(args.workers, "--workers"),
+            "workers": check_workers(args.workers, "--workers"),
         }
     except ValueError as exc:
         raise UsageError(str(exc)) from None

@@ -1,6 +1,20 @@
 """Experiment designs of a sweep: the design points (grid, Latin hypercube, grid x LHS,
 Sobol', Morris) in the unit cube and on the parameters' scales, and the scenario overrides of
-a point."""
+a point.
+
+Designs:
+
+* ``grid`` — every combination of every parameter's levels (``values``, ``cases``, or
+  ``num`` evenly spaced levels from ``low`` to ``high``), the first parameter varying slowest.
+* ``lhs`` — ``n`` points of a Latin hypercube (``scipy.stats.qmc``, seeded): each range is cut
+  into ``n`` equal strata and every stratum is sampled exactly once.
+* ``grid_x_lhs`` — the ``policy`` parameters on a grid, crossed with ``n`` Latin-hypercube
+  samples of the ``uncertainty`` parameters; every policy meets the same ``n`` futures, as in
+  exploratory modelling (policy x scenario).
+* ``sobol`` — Saltelli's sampling for Sobol' indices (SALib, ``n`` base samples, a power of
+  two): ``n (d + 2)`` points for ``d`` parameters.
+* ``morris`` — Morris elementary-effects trajectories (SALib): ``trajectories (d + 1)`` points.
+"""
 
 from __future__ import annotations
 

@@ -33,6 +33,15 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
+def check_workers(workers: int | None, name: str = "workers") -> int:
+    """Worker processes: None means every core this process may use."""
+    if workers is None:
+        return default_workers()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"{name}: must be a positive integer, got {workers!r}")
+    return workers
+
+
 POOL_RESTARTS = 3
 """Times a broken pool of local workers is started again within one batch."""
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.experiments.execution import Runner, Task, default_workers
+from sim.experiments.execution import Runner, Task, check_workers
 from sim.experiments.provenance import git_commit, manifest
 from sim.results import metrics, stats
 from sim.results.comparison import (
@@ -118,15 +118,6 @@ def check_max_reps(max_reps: int, name: str = "max_reps") -> int:
     if isinstance(max_reps, bool) or not isinstance(max_reps, int) or max_reps < 2:
         raise ValueError(f"{name}: must be an integer >= 2, got {max_reps!r}")
     return max_reps
-
-
-def check_workers(workers: int | None, name: str = "workers") -> int:
-    """Worker processes: None means every core this process may use."""
-    if workers is None:
-        return default_workers()
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"{name}: must be a positive integer, got {workers!r}")
-    return workers
 
 
 # --------------------------------------------------------------------------- running

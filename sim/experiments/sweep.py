@@ -1,26 +1,17 @@
-"""Parameter sweeps: the sweep file, its validation, and the experiment designs.
+"""Parameter sweeps: the sweep file and its validation.
 
 A sweep file (TOML, ``scenarios/sweeps/``) names a base scenario, the parameters to vary by
 their dotted key path (the paths of the scenario file, see ``docs/scenario_reference.md``),
 their values or ranges, a design, replications per point and the metrics of interest. It is
 inert: :func:`load_sweep` validates it into a :class:`Sweep` (every design point is built into
-a scenario, so a bad value fails here, naming its key path, before anything runs) and
-:func:`design_points` lays out the points. :mod:`sim.experiments.sweep_run` runs them and
-:mod:`sim.experiments.sweep_report` analyses the results. The format is documented in
+a scenario, so a bad value fails here, naming its key path, before anything runs);
+:func:`~sim.experiments.designs.design_points` lays out the points,
+:mod:`sim.experiments.sweep_run` runs them and :mod:`sim.experiments.sweep_report` analyses
+the results. The format is documented in
 ``docs/sweeps.md``.
 
-Designs:
-
-* ``grid`` — every combination of every parameter's levels (``values``, ``cases``, or
-  ``num`` evenly spaced levels from ``low`` to ``high``), the first parameter varying slowest.
-* ``lhs`` — ``n`` points of a Latin hypercube (``scipy.stats.qmc``, seeded): each range is cut
-  into ``n`` equal strata and every stratum is sampled exactly once.
-* ``grid_x_lhs`` — the ``policy`` parameters on a grid, crossed with ``n`` Latin-hypercube
-  samples of the ``uncertainty`` parameters; every policy meets the same ``n`` futures, as in
-  exploratory modelling (policy x scenario).
-* ``sobol`` — Saltelli's sampling for Sobol' indices (SALib, ``n`` base samples, a power of
-  two): ``n (d + 2)`` points for ``d`` parameters.
-* ``morris`` — Morris elementary-effects trajectories (SALib): ``trajectories (d + 1)`` points.
+The designs (``grid``, ``lhs``, ``grid_x_lhs``, ``sobol``, ``morris``) are laid out by
+:mod:`sim.experiments.designs`, which describes each.
 """
 
 from __future__ import annotations
@@ -41,6 +32,7 @@ from sim.spec import (
     Scenario,
     base_scenario,
     check_keys,
+    plain_copy,
     read_toml,
     to_dict,
     whole_number,
@@ -322,7 +314,7 @@ def build_sweep(
     raw: dict[str, Any], path: Path | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Sweep:
     """Validate a sweep given as a dict (what :func:`load_sweep` reads from TOML)."""
-    raw = _plain_copy(raw, "")  # a private copy, plain types only
+    raw = plain_copy(raw, "")  # a private copy, plain types only
     overrides = dict(overrides or {})
     for key in ("seed", "replications"):
         if key in overrides:
@@ -397,20 +389,6 @@ def _check_levels(sweep: Sweep, i: int, p: Parameter) -> None:
             scenario_for(sweep, assign)
         except ScenarioError as exc:
             raise ScenarioError(where, str(exc)) from None
-
-
-def _plain_copy(value: Any, path: str) -> Any:
-    """A deep copy of parsed TOML, refusing what a sweep cannot hold (TOML dates and times)
-    with an error naming its key path."""
-    if isinstance(value, dict):
-        return {k: _plain_copy(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain_copy(v, f"{path}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    raise ScenarioError(
-        path, f"a {type(value).__name__} ({value}) is not allowed here; use a number or a string"
-    )
 
 
 def scenario_for(sweep: Sweep, assignments: Mapping[str, Any]) -> Scenario:

@@ -15,14 +15,12 @@ the tables as DataFrames; :func:`write_report` also draws the charts and writes 
   that is only replication noise; above :data:`NOISE_WARNING` the indices are flagged as
   unreliable and a warning names the metric.
 * ``ema_results.tar.gz`` — experiments x outcomes in the EMA workbench's format
-  (``ema_workbench.load_results``), one experiment per unit, for scenario discovery.
+  (:mod:`sim.experiments.ema`), one experiment per unit, for scenario discovery.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.experiments.ema import ema_experiments, write_ema
 from sim.experiments.staffing import head_count_parameter, marginal_values, turning_points
 from sim.experiments.sweep_run import load_sweep_results
 from sim.results import metrics as registry
@@ -317,51 +316,6 @@ def report(
     return SweepReport(
         manifest, wide, estimates, pareto, sens, tuple(notes), paired, reference, marginal
     )
-
-
-# --------------------------------------------------------------------------- EMA export
-
-
-def ema_experiments(
-    manifest: dict[str, Any], points: pd.DataFrame, results: pd.DataFrame
-) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """Experiments (one row per unit: parameters, scenario, policy, model) and outcomes (one
-    array per metric), as ``ema_workbench.perform_experiments`` returns them."""
-    params = [p["name"] for p in manifest["parameters"]]
-    policy_params = [p["name"] for p in manifest["parameters"] if p["role"] == "policy"]
-    values = results.pivot(index=["point", "replication"], columns="metric", values="value")
-    values = values.reset_index()
-    exp = values[["point", "replication"]].merge(points[["point", *params]], on="point")
-    exp["policy"] = (
-        exp[policy_params].astype(str).agg("|".join, axis=1) if policy_params else "none"
-    )
-    exp["scenario"] = [f"p{p}-r{r}" for p, r in zip(exp["point"], exp["replication"], strict=True)]
-    exp["model"] = "overdue"
-    experiments = exp[[*params, "scenario", "policy", "model"]]
-    outcomes = {m: values[m].to_numpy(dtype=float) for m in manifest["metrics"] if m in values}
-    return experiments, outcomes
-
-
-def write_ema(path: Path, experiments: pd.DataFrame, outcomes: dict[str, np.ndarray]) -> None:
-    """Write ``ema_workbench.save_results``'s tar.gz format (metadata version 0.1: scalar
-    outcomes as header-less CSV, experiments as CSV with their dtypes)."""
-
-    def add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-        info = tarfile.TarInfo(name)
-        info.size = len(data)
-        info.mtime = 0  # no timestamps: same results, same bytes
-        tar.addfile(info, io.BytesIO(data))
-
-    meta = {
-        "version": 0.1,
-        "outcomes": [["ScalarOutcome", name, f"{name}.csv"] for name in outcomes],
-        "experiments": {k: v.name for k, v in experiments.dtypes.to_dict().items()},
-    }
-    with tarfile.open(path, "w:gz") as tar:
-        add(tar, "experiments.csv", experiments.to_csv(index=False).encode())
-        for name, arr in outcomes.items():
-            add(tar, f"{name}.csv", pd.Series(arr).to_csv(index=False, header=False).encode())
-        add(tar, "metadata.json", json.dumps(meta).encode())
 
 
 # --------------------------------------------------------------------------- writing

@@ -230,6 +230,20 @@ def read_toml(path: str | Path, what: str) -> dict[str, Any]:
         raise ScenarioError("", f"{path} is not valid TOML: nested too deeply") from None
 
 
+def plain_copy(value: Any, path: str) -> Any:
+    """A deep copy of parsed TOML, refusing what no key of ours can hold (TOML dates and
+    times) with an error naming its key path (a sweep keeps one as its base)."""
+    if isinstance(value, dict):
+        return {k: plain_copy(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_copy(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    raise ScenarioError(
+        path, f"a {type(value).__name__} ({value}) is not allowed here; use a number or a string"
+    )
+
+
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
     """Read a scenario TOML file, apply dotted-path ``overrides`` and validate.
 
