@@ -100,6 +100,11 @@ def test_the_merge_sums_counters_and_orders_rows_by_borrower() -> None:
         if col in merged.daily:
             np.testing.assert_array_equal(merged.daily[col], sum(p.daily[col] for p in parts))
     assert merged.meta["agents"] == simulate(sc).meta["agents"]
+    # shards merged out of order come out in borrower-id order all the same
+    backwards = merge_records(parts[::-1])
+    pd.testing.assert_frame_equal(backwards.outcomes, merged.outcomes)
+    pd.testing.assert_frame_equal(backwards.monthly, merged.monthly)
+    assert merged.monthly["borrower_id"].is_monotonic_increasing
 
 
 def test_a_traced_sharded_run_keeps_each_account_in_order() -> None:
