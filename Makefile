@@ -3,18 +3,19 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-LINTED := sim tests benchmarks notebooks
+LINTED := sim tests benchmarks notebooks setup.py
 
 .PHONY: run test fuzz lint format bench report-check clean
 
-# Installing is editable (pip install -e): an edited source runs as it is, with no rebuild.
-# Compiled engine modules left by an older install (the Cython build, removed: it gained
-# nothing) would shadow their .py, so installing deletes any.
-$(STAMP): pyproject.toml
+# Installing is editable (pip install -e) and compiles the engine's modules with Cython
+# (setup.py; skipped without a C compiler). An edited engine source is a reason to reinstall,
+# which recompiles only what changed; until then sim/_accel.py runs an edited module from its
+# .py, so nothing ever runs stale code.
+ENGINE_SOURCES := $(shell find sim/engine -name "*.py")
+$(STAMP): pyproject.toml setup.py $(ENGINE_SOURCES)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	find sim \( -name "*.so" -o -name "*.c" -o -name "_compiled.json" \) -delete
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -54,4 +55,5 @@ report-check: $(STAMP)
 	@echo "look at results/report-check/report.png"
 
 clean:
-	rm -rf $(VENV) .pytest_cache build
+	rm -rf $(VENV) .pytest_cache build sim/_compiled.json
+	find sim \( -name "*.c" -o -name "*.so" \) -delete

@@ -20,6 +20,10 @@ its own ``.venv``, e.g. ``git worktree add ../old REV && make -C ../old .venv/.i
 the two run the same baseline in fresh processes, alternating, and the printout gives both
 medians and their ratio. That is how a restructuring shows it costs no speed.
 
+The engine's modules run compiled when the install could build them (``setup.py``);
+``OVERDUE_PURE_PYTHON=1 make bench`` times the pure-Python engine. The printout says which ran
+(and names any module edited since the build, which runs from source until a reinstall).
+
 Not part of ``make test``; run it with ``make bench``.
 """
 
@@ -37,6 +41,7 @@ from pathlib import Path
 
 import simpy
 
+from sim import _accel
 from sim.engine.core import simulate
 from sim.spec import load_scenario
 
@@ -226,7 +231,9 @@ def main() -> None:
               f"ratio {model_s / bare_s:.3f}")  # fmt: skip
     model_s, bare_s = statistics.median(model_times), statistics.median(bare_times)
     ratio = model_s / bare_s
+    engine = _accel.describe()
     figures = {
+        "engine": engine,
         "borrowers": args.borrowers,
         "days": args.days,
         "repeat": args.repeat,
@@ -243,6 +250,7 @@ def main() -> None:
         "python": platform.python_version(),
         "simpy": simpy.__version__,
     }
+    print(f"engine    {engine}")
     print(
         f"model     {model_s:8.2f} s  ({events:,} events, {events / args.borrowers:.1f}/borrower)"
         f"  median of {args.repeat}"

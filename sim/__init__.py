@@ -14,7 +14,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from sim import _moved
+from sim import _accel, _moved
+
+_accel.install()  # before any engine module is imported: see sim._accel
 
 _moved.install()  # old module paths (sim.model, sim.metrics, ...) still import
 

@@ -43,6 +43,7 @@ import numpy as np
 
 from sim.engine.account import INF, Borrower
 from sim.engine.agent_team import MINUTES_PER_DAY, AgentTeam, Shift
+from sim.engine.call_list import CallList
 
 SECONDS_PER_DAY = 86_400.0
 _EPS = 1e-9  # days: clock times computed two ways
@@ -111,7 +112,7 @@ class Dialer:
         # hours at or after it): many share one (a day's opening), so a bucket each.
         self.joining: dict[float, list[tuple[float, int, Borrower]]] = {}
         self.joining_at: list[float] = []  # the buckets' moments, a heap
-        self.listed: list[int] = []  # the list: a heap of order codes (priority key, seq)
+        self.listed = CallList()  # the list: order codes (priority key, seq), smallest first
         self.entries: dict[int, Borrower] = {}  # seq -> account: the live entries on the list
         # Parked accounts (entry numbers) by the day whose close comes first after their own
         # next step: the day's close brings up to date only those, not the whole list.
@@ -173,12 +174,7 @@ class Dialer:
                     if code is None:
                         code = codes[b.entered] = self._day_code(b, since)
                     new.append(code | seq)
-            if len(new) > len(listed):  # a morning's list: one heapify beats many pushes
-                listed.extend(new)
-                heapq.heapify(listed)
-            else:
-                for item in new:
-                    heapq.heappush(listed, item)
+            listed.add(new)
 
     def _day_code(self, b: Borrower, since: float) -> int:
         """The order code (entry number 0) of an account of an order keyed by its entry day.
@@ -206,13 +202,15 @@ class Dialer:
 
     def _next_listed(self) -> Borrower | None:
         """Pop the first account on the list still due a call (stale entries drop off)."""
-        listed, entries = self.listed, self.entries
-        while listed:
-            seq = heapq.heappop(listed) & _SEQ
+        pop, entries = self.listed.pop, self.entries
+        while True:
+            try:
+                seq = pop() & _SEQ
+            except IndexError:
+                return None
             b = entries.pop(seq, None)
             if b is not None and b.listed == seq and b.state == "open":
                 return b
-        return None
 
     def stop(self) -> None:
         """The run is over: let go of what the list still holds (entries waiting for a
@@ -220,7 +218,8 @@ class Dialer:
         self.waking.clear()
         self.joining.clear()
         self.entries.clear()
-        self.joining_at, self.listed = [], []
+        self.joining_at = []
+        self.listed.clear()
 
     # ------------------------------------------------------------------ the clock
 
@@ -391,9 +390,7 @@ class Dialer:
         self.woken_through = day
         if self.rekey:  # every key may have changed
             key = self.key
-            self.listed = [order_code(key(b, now), seq) for seq, b in entries.items()]
-            heapq.heapify(self.listed)
+            self.listed.replace(order_code(key(b, now), seq) for seq, b in entries.items())
         elif len(self.listed) > 2 * len(entries) + 64:  # mostly entries that left: compact
-            self.listed = [code for code in self.listed if code & _SEQ in entries]
-            heapq.heapify(self.listed)
+            self.listed.replace(code for code in self.listed if code & _SEQ in entries)
         self.backlog_by_day[min(day, len(self.backlog_by_day) - 1)] = float(len(entries))
