@@ -9,9 +9,9 @@ LINTED := sim tests benchmarks notebooks setup.py
 
 # Installing is editable (pip install -e) and compiles the engine's modules with Cython
 # (setup.py; skipped without a C compiler). An edited engine source is a reason to reinstall,
-# which recompiles only what changed; until then sim/_accel.py runs an edited module from its
-# .py, so nothing ever runs stale code.
-ENGINE_SOURCES := $(shell find sim/engine -name "*.py")
+# which recompiles what changed; until then sim/_accel.py runs the engine from its .py files,
+# so nothing ever runs stale code.
+ENGINE_SOURCES := $(shell find sim/engine -name "*.py" -o -name "*.pxd")
 $(STAMP): pyproject.toml setup.py $(ENGINE_SOURCES)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

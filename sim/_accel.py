@@ -1,12 +1,14 @@
 """Compiled engine modules, used only while they match their source.
 
-``pip install`` compiles the engine's hot modules with Cython when it can (``setup.py``) and
-records the SHA-256 of each source it compiled in ``_compiled.json``. Python would import a
-compiled module in preference to its ``.py`` even after the ``.py`` was edited, silently
-running old code. So :func:`install` (run by ``import sim``, before any engine module is
-imported) checks each compiled module against its source and makes the stale ones, and all
-of them when ``OVERDUE_PURE_PYTHON=1``, load from the ``.py``. Results are the same either
-way (tested); only the speed differs.
+``pip install`` compiles the engine's modules with Cython when it can (``setup.py``) and
+records in ``_compiled.json`` the hash of each module's source (its ``.py`` and its ``.pxd``,
+:func:`source_hash`). Python would import a compiled module in preference to its ``.py`` even
+after the ``.py`` was edited, silently running old code. So :func:`install` (run by ``import
+sim``, before any engine module is imported) checks each compiled module against its source,
+and if any was edited since the build, or ``OVERDUE_PURE_PYTHON=1``, makes every compiled
+module load from its ``.py``: the compiled modules share typed classes (``account.pxd``'s
+``Borrower``), so one cannot run beside the source version of another. Results are the same
+either way (tested); only the speed differs.
 """
 
 from __future__ import annotations
@@ -49,21 +51,34 @@ def compiled_names(package_dir: Path) -> set[str]:
     return names
 
 
-def stale_names(package_dir: Path, pure: bool = False) -> set[str]:
-    """Compiled modules that must load from source: built from a different source than the
-    ``.py`` now there (or with no record of it), or every one of them if ``pure``."""
-    names = compiled_names(package_dir)
-    if pure:
-        return names
+def source_hash(py: Path) -> str:
+    """SHA-256 of a module's source: its ``.py`` and, if there is one, its ``.pxd`` (the
+    declarations Cython compiled it with). ``setup.py`` records it for each module built."""
+    digest = hashlib.sha256(py.read_bytes())
+    pxd = py.with_suffix(".pxd")
+    if pxd.exists():
+        digest.update(b"\0" + pxd.read_bytes())
+    return digest.hexdigest()
+
+
+def edited_names(package_dir: Path) -> set[str]:
+    """Compiled modules whose source changed since the build (or with no record of it)."""
     try:
         built = json.loads((package_dir / MANIFEST).read_text())
     except (OSError, ValueError):
         built = {}
     return {
         name
-        for name in names
-        if built.get(name) != hashlib.sha256(_source(package_dir, name).read_bytes()).hexdigest()
+        for name in compiled_names(package_dir)
+        if built.get(name) != source_hash(_source(package_dir, name))
     }
+
+
+def stale_names(package_dir: Path, pure: bool = False) -> set[str]:
+    """Compiled modules that must load from source: all of them if any was edited since the
+    build (see the module docstring) or if ``pure``; none otherwise."""
+    names = compiled_names(package_dir)
+    return names if pure or edited_names(package_dir) else set()
 
 
 class _SourceFinder(importlib.abc.MetaPathFinder):
@@ -113,10 +128,10 @@ def describe(package_dir: Path = PACKAGE_DIR, pure: bool | None = None) -> str:
         return "pure Python (no compiled modules: no C compiler at install?)"
     if pure:
         return f"pure Python ({PURE_ENV}=1; {len(built)} compiled modules unused)"
-    stale = stale_names(package_dir)
-    if not stale:
+    edited = edited_names(package_dir)
+    if not edited:
         return f"compiled ({len(built)} modules)"
     return (
-        f"partly compiled: {len(stale)} of {len(built)} modules edited since the build run "
-        f"from source ({', '.join(sorted(stale))}); reinstall (make) to compile them"
+        f"pure Python: {len(edited)} of {len(built)} compiled modules edited since the build "
+        f"({', '.join(sorted(edited))}); reinstall (make) to compile them"
     )

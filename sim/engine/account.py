@@ -20,10 +20,32 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import cython
+
 from sim.spec import Scenario, Segment
 
 INF = math.inf
 MONTH = 30.0  # days in a delinquency bucket
+
+
+@cython.locals(i=cython.Py_ssize_t, k=cython.Py_ssize_t, best=cython.double, x=cython.double)
+def first_due(due: list[float]) -> int:
+    """The index of the earliest time in an agenda (the first of equal ones): the step an
+    account takes next (:meth:`Model.resume <sim.engine.core.Model.resume>`).
+
+    Pure Python asks ``min`` and ``index``, C loops; compiled, this is a loop over the list's
+    floats as C doubles, where ``min`` would compare Python floats one rich comparison at a
+    time (it was a tenth of the compiled engine's time)."""
+    if not cython.compiled:
+        return due.index(min(due))
+    k = 0
+    best = due[0]
+    for i in range(1, len(due)):
+        x = due[i]
+        if x < best:
+            best = x
+            k = i
+    return k
 
 
 def _first_event(c: float, r: float, e: float) -> float:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import bisect
 import math
 
+import cython
+
 from sim.engine.account import Borrower
 from sim.spec import Rules
 
@@ -51,6 +53,7 @@ class ContactRules:
             return day + 1 + self.start
         return t
 
+    @cython.locals(b=Borrower)
     def earliest(self, b: Borrower, t: float) -> float:
         """First moment at or after ``t`` when the rules allow calling borrower ``b``.
 
@@ -103,6 +106,7 @@ class ContactRules:
                     continue
             return t
 
+    @cython.locals(b=Borrower)
     def record(self, b: Borrower, t: float, answered: bool) -> None:
         """Count a call made to ``b`` at ``t`` against the caps."""
         day = int(t)

@@ -24,11 +24,12 @@ from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
+import cython
 import numpy as np
 import simpy
 
 import sim
-from sim.engine.account import INF, Borrower
+from sim.engine.account import INF, Borrower, first_due
 from sim.engine.agent_team import AgentTeam, Shift, head_count
 from sim.engine.contact_rules import ContactRules
 from sim.engine.daily_staffing import daily_staffing
@@ -215,6 +216,7 @@ class Model(AccountServices):
                 self._open(b)
         self.next_arrival = INF
 
+    @cython.locals(b=Borrower)
     def _open(self, b: Borrower) -> None:
         """Start an account now: its agenda, then its steps up to the first park (or its
         end). It runs in its own time order until it joins the call list; only the dialer
@@ -233,6 +235,7 @@ class Model(AccountServices):
             self.event(b, t0, "enter", b.seg_name)
         self.resume(b)
 
+    @cython.locals(b=Borrower)
     def resume(self, b: Borrower) -> None:
         """Live the account's steps, from DPD 0 until it is resolved or the horizon.
 
@@ -258,7 +261,8 @@ class Model(AccountServices):
         steps = 0
         last = -INF
         while b.state == "open":
-            t = min(due)
+            kind = first_due(due)
+            t = due[kind]
             if t > b.hold:  # on the call list: wait for the dialer
                 self.events_processed += steps
                 self.dialer.parked(b, t)
@@ -267,12 +271,11 @@ class Model(AccountServices):
                 break
             if t < last:
                 raise RuntimeError(
-                    f"account {b.bid}: step {self.agenda[due.index(t)]} due at t={t!r} is "
+                    f"account {b.bid}: step {self.agenda[kind]} due at t={t!r} is "
                     f"earlier than its previous step at t={last!r}: an account's time only "
                     "moves forward"
                 )
             last = t
-            kind = due.index(t)
             steps += 1
             handlers[kind](b, t, due)
             if steps > MAX_STEPS_WITHOUT_WAITING:
@@ -294,6 +297,7 @@ class Model(AccountServices):
             hook(b, self.horizon)
         self._finish(b)
 
+    @cython.locals(b=Borrower)
     def _finish(self, b: Borrower) -> None:
         """The account is done (resolved, or open at the horizon)."""
         self.finished.append(b)

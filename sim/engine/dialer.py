@@ -34,16 +34,16 @@ from __future__ import annotations
 
 import heapq
 import math
-import struct
 from array import array
 from collections.abc import Callable
 from typing import Any
 
+import cython
 import numpy as np
 
 from sim.engine.account import INF, Borrower
 from sim.engine.agent_team import MINUTES_PER_DAY, AgentTeam, Shift
-from sim.engine.call_list import CallList
+from sim.engine.call_list import MAX_RANKED_DAYS, SEQ_BITS, SEQ_MASK, CallList, order_code
 
 SECONDS_PER_DAY = 86_400.0
 _EPS = 1e-9  # days: clock times computed two ways
@@ -61,27 +61,6 @@ DYNAMIC = frozenset({"balance", "score"})
 BY_ENTRY_DAY = {"oldest": 1, "newest": -1}
 """Orders keyed by the day an account entered (one key per arrival day; a cohort has one),
 and their direction: 1, the earliest day first."""
-
-_SEQ_BITS = 40  # entry numbers below 2**40: a trillion listings per run
-_SEQ = (1 << _SEQ_BITS) - 1
-MAX_RANKED_DAYS = 1 << (62 - _SEQ_BITS)
-"""Entry days a population may have for their ranks to lead the order codes (Dialer._day_code)."""
-_TOP = 1 << 63
-_ALL = (1 << 64) - 1
-_double, _uint64 = struct.Struct("<d"), struct.Struct("<Q")
-
-
-def order_code(key: float, seq: int) -> int:
-    """One integer that sorts like ``(key, seq)``: the call list is a heap of these.
-
-    A heap of ints compares each pair in one step; a heap of ``(key, seq, account)`` tuples
-    compares keys, finds them equal (a cohort's accounts all entered together) and compares
-    again: popping the list was a tenth of the engine's time. The key's IEEE-754 bits are
-    mapped to an unsigned integer in the same order (negatives flipped, positives above
-    them), and the entry number fills the low bits."""
-    bits = _uint64.unpack(_double.pack(key + 0.0))[0]  # + 0.0: -0.0 sorts as 0.0
-    bits = bits ^ _ALL if bits & _TOP else bits | _TOP
-    return bits << _SEQ_BITS | seq
 
 
 class Dialer:
@@ -133,6 +112,7 @@ class Dialer:
 
     # ------------------------------------------------------------------ the list
 
+    @cython.locals(b=Borrower)
     def enlist(self, b: Borrower, t: float) -> None:
         """Account ``b`` is due an agent call from ``t`` (days) on: it joins the list then."""
         self.seq += 1
@@ -158,6 +138,7 @@ class Dialer:
             return day + 1 + self.open
         return t
 
+    @cython.locals(b=Borrower)
     def _admit(self, now: float) -> None:
         """Let in the accounts due by ``now`` (never before: each lived up to then)."""
         joining_at, listed, key, entries = self.joining_at, self.listed, self.key, self.entries
@@ -188,8 +169,9 @@ class Dialer:
         rank = int(np.searchsorted(days, b.entered))
         if self._latest_first:
             rank = len(days) - 1 - rank
-        return rank << _SEQ_BITS
+        return rank << SEQ_BITS
 
+    @cython.locals(b=Borrower)
     def parked(self, b: Borrower, wake: float) -> None:
         """Listed account ``b`` parked with its own next step due at ``wake`` (days)."""
         if wake < self.horizon:
@@ -200,12 +182,13 @@ class Dialer:
             else:
                 bucket.append(b.listed)
 
+    @cython.locals(b=Borrower)
     def _next_listed(self) -> Borrower | None:
         """Pop the first account on the list still due a call (stale entries drop off)."""
         pop, entries = self.listed.pop, self.entries
         while True:
             try:
-                seq = pop() & _SEQ
+                seq = pop() & SEQ_MASK
             except IndexError:
                 return None
             b = entries.pop(seq, None)
@@ -323,6 +306,7 @@ class Dialer:
                 self.agent = None
         return team.next_free(now)
 
+    @cython.locals(b=Borrower)
     def _dial(self, b: Borrower, now: float) -> bool:
         """Resume ``b`` to place its call now; whether the call was placed."""
         b.listed = 0
@@ -363,6 +347,7 @@ class Dialer:
         agent came on the line: counted by the day it was offered, like the calls served."""
         self.cut_by_day[min(int(offered), len(self.cut_by_day) - 1)] += 1
 
+    @cython.locals(b=Borrower)
     def _close_day(self, day: int, now: float) -> None:
         """The day's hours are over: bring up to now the listed accounts that had a step of
         their own due (those that paid, got a plan or left the ladder drop off), re-sort the
@@ -392,5 +377,5 @@ class Dialer:
             key = self.key
             self.listed.replace(order_code(key(b, now), seq) for seq, b in entries.items())
         elif len(self.listed) > 2 * len(entries) + 64:  # mostly entries that left: compact
-            self.listed.replace(code for code in self.listed if code & _SEQ in entries)
+            self.listed.replace(code for code in self.listed if code & SEQ_MASK in entries)
         self.backlog_by_day[min(day, len(self.backlog_by_day) - 1)] = float(len(entries))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import cython
 import numpy as np
 
 from sim.engine.account import Borrower
@@ -170,6 +171,7 @@ def trait_rows(traits: Traits, ids: np.ndarray) -> list[tuple[Any, ...]]:
     return list(zip(*(c[ids].tolist() for c in cols), strict=True))
 
 
+@cython.locals(b=Borrower)
 def new_account(
     i: int,
     row: tuple[Any, ...],

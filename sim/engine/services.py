@@ -15,6 +15,8 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import cython
+
 from sim.engine.account import INF, Borrower
 
 _LATE_STREAMS = {
@@ -46,6 +48,7 @@ class AccountServices:
     _recovered_by_day: list[float]
     _finish: Callable[[Borrower], None]
 
+    @cython.locals(b=Borrower)
     def late(self, b: Borrower, purpose: str) -> Iterator[float]:
         """The borrower's stream for a rarely used ``purpose`` (contact, platform, plan),
         opened on first use. The draws are the same as if it had been opened at entry."""
@@ -63,11 +66,13 @@ class AccountServices:
             return INF
         return -math.log(1.0 - next(b.rs_life)) / rate
 
+    @cython.locals(b=Borrower)
     def event(self, b: Borrower, t: float, kind: str, channel: str = "", detail: str = "",
               amount: float = 0.0) -> None:  # fmt: skip
         """Record a trace event (call only when ``self.trace``)."""
         self.rec.event(t, b.bid, t - b.entered, kind, channel, detail, amount)
 
+    @cython.locals(b=Borrower)
     def stage(self, b: Borrower, t: float, name: str) -> None:
         """The account reaches stage ``name`` (once)."""
         bit = self.stage_bit[name]
@@ -76,15 +81,18 @@ class AccountServices:
             if self.trace:
                 self.event(b, t, "stage", name)
 
+    @cython.locals(b=Borrower)
     def cost(self, b: Borrower, channel: str, amount: float) -> None:
         """Spend ``amount`` yuan on the account, on cost channel ``channel``."""
         self.rec.costs[channel] += amount
         b.cost += amount
 
+    @cython.locals(b=Borrower)
     def repay_time(self, b: Borrower, t: float, due: list[float]) -> None:
         """Re-draw the next repayment after the intensity changed (not while on a plan)."""
         due[self.pay] = INF if b.in_plan else b.sample_payment(t, self.kappa, self.gamma)
 
+    @cython.locals(b=Borrower)
     def reached(self, b: Borrower, t: float, due: list[float]) -> None:
         """The borrower was reached (answered, relayed, found, called in, or paid)."""
         b.last_contact = t
@@ -108,6 +116,7 @@ class AccountServices:
         b.last_touch = channel
         self.excite(b, t, due, b.escalation_jump(effect, t, self.gamma))
 
+    @cython.locals(b=Borrower)
     def excite(self, b: Borrower, t: float, due: list[float], size: float) -> None:
         """Raise the excess repayment intensity by ``size`` (per day) at ``t``.
 
@@ -128,6 +137,7 @@ class AccountServices:
         self.reached(b, t, due)
         self.contacted(b, t, due, effect, channel)
 
+    @cython.locals(b=Borrower)
     def receive_payment(self, b: Borrower, t: float, amount: float, detail: str) -> float:
         """Apply a repayment of ``amount`` yuan (fees first); returns the amount applied."""
         b.accrue(t, self.sc)
@@ -141,6 +151,7 @@ class AccountServices:
             self.event(b, t, "payment", "", detail, amount)
         return amount
 
+    @cython.locals(b=Borrower)
     def complaint(self, b: Borrower, t: float, who: str) -> None:
         """The borrower (``who="borrower"``) or a contact complains."""
         b.n_complaints += 1
@@ -153,6 +164,7 @@ class AccountServices:
         if not self.rules.in_hours(t):
             self.rec.calls_outside_hours += 1
 
+    @cython.locals(b=Borrower)
     def resolve(self, b: Borrower, t: float, state: str, stage: str | None = None) -> None:
         """Close the account in a final state (reaching ``stage``, if given); an unpaid
         balance is written off."""

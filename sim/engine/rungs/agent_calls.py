@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import cython
+
 from sim.engine.account import INF, MONTH, Borrower
 from sim.engine.rungs.base import Count, Stage
 from sim.engine.rungs.calls import Calls, next_after
@@ -98,10 +100,12 @@ class AgentCalls(Calls):
     def start(self, b: Borrower, t: float, due: list[float]) -> None:
         due[self.slot] = self.next_attempt(b, t - 1e-9)
 
+    @cython.locals(b=Borrower)
     def attempt(self, b: Borrower) -> float:
         b.n_agent += 1
         return b.p_new if b.rotated else b.p_agent
 
+    @cython.locals(b=Borrower)
     def next_attempt(self, b: Borrower, after: float) -> float:
         """Cadence ``every_days[month]`` (the last value repeats) from ``start_day``;
         ``dead_number_days`` while the last attempt found the line dead."""
@@ -118,6 +122,7 @@ class AgentCalls(Calls):
         t = next_after(first, gap, after)
         return t if t - b.entered <= self.end else INF
 
+    @cython.locals(b=Borrower)
     def on_due(self, b: Borrower, t: float, due: list[float]) -> None:
         if b.pending is not None:
             self.talk(b, t, due)
@@ -128,6 +133,7 @@ class AgentCalls(Calls):
         else:
             self.place(b, t, due)
 
+    @cython.locals(b=Borrower)
     def place(self, b: Borrower, t: float, due: list[float]) -> None:
         """The dialer dials the account now: one attempt, and an agent if it is answered."""
         b.dialling = False
@@ -164,6 +170,7 @@ class AgentCalls(Calls):
         b.pending = (start, agent, talk, wrap, t + self.dialer.answer)
         due[k] = start
 
+    @cython.locals(b=Borrower)
     def talk(self, b: Borrower, t: float, due: list[float]) -> None:
         """The agent is on the line: the conversation, and perhaps a plan."""
         _, agent, talk, wrap, _ = b.pending
@@ -183,6 +190,7 @@ class AgentCalls(Calls):
         if not b.in_plan:
             self.relist(b, due)
 
+    @cython.locals(b=Borrower)
     def relist(self, b: Borrower, due: list[float]) -> None:
         """On the list from the time the call is due (``due``; none if inf). Called as soon
         as that time is known (after a call, or when the rules put one off), not when it
@@ -192,6 +200,7 @@ class AgentCalls(Calls):
             self.dialer.enlist(b, due[k])
             due[k] = INF
 
+    @cython.locals(b=Borrower)
     def delist(self, b: Borrower, due: list[float]) -> None:
         """No more calls for now: off the list (a call already put through still happens)."""
         b.listed = 0

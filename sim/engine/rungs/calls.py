@@ -14,7 +14,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from sim.engine.account import INF, Borrower
+import cython
+
+from sim.engine.account import INF, Borrower, first_due
 from sim.engine.contact_rules import EPS
 from sim.engine.rungs.base import Count, Rung, Stage
 
@@ -83,6 +85,7 @@ class Calls(Rung):
         """Time of the next attempt strictly after ``after`` (days; inf: no more)."""
         raise NotImplementedError
 
+    @cython.locals(b=Borrower)
     def on_due(self, b: Borrower, t: float, due: list[float]) -> None:
         if b.in_plan:  # calls pause while a plan is kept
             due[self.slot] = INF
@@ -92,6 +95,7 @@ class Calls(Rung):
     def on_plan_broken(self, b: Borrower, t: float, due: list[float]) -> None:
         due[self.slot] = self.next_attempt(b, t)
 
+    @cython.locals(b=Borrower)
     def dial(self, b: Borrower, t: float, due: list[float]) -> None:
         """Call attempts on this channel, starting with the one due now.
 
@@ -179,13 +183,7 @@ class Calls(Rung):
             nxt = due[k]
             # The next attempt runs here only if it is the account's next step, and not past
             # ``b.hold`` (the account is on the call list: the dialer may call it first).
-            if (
-                waits_for_agent
-                or not t < nxt < horizon
-                or nxt > b.hold
-                or min(due) != nxt
-                or due.index(nxt) != k
-            ):
+            if waits_for_agent or not t < nxt < horizon or nxt > b.hold or first_due(due) != k:
                 m.events_processed += steps
                 return
             t = nxt

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import cython
+
 from sim.engine.account import INF, Borrower
 from sim.engine.rungs.base import Count, Rung, Stage
 from sim.engine.rungs.triggers import TRIGGERS
@@ -55,11 +57,13 @@ class EmergencyContact(Rung):
     def fixed_days(self) -> dict[str, float]:
         return {"ec": self.cfg.day} if self.trigger.uses_day else {}
 
+    @cython.locals(b=Borrower)
     def after_decline(self, b: Borrower, t: float, due: list[float]) -> None:
         """After an unanswered call (N in a row): start the stage if the trigger fires."""
         if not b.ec_state and self.trigger.fires(b, t):
             self.begin(b, t, due)
 
+    @cython.locals(b=Borrower)
     def begin(self, b: Borrower, t: float, due: list[float]) -> None:
         """Enter the stage: queue the contacts that may be called."""
         ec = self.cfg
@@ -84,6 +88,7 @@ class EmergencyContact(Rung):
         b.ec_queue = [[*c, ec.attempts_per_contact, t] for c in eligible]
         due[self.slot] = t
 
+    @cython.locals(b=Borrower)
     def on_due(self, b: Borrower, t: float, due: list[float]) -> None:
         ec = self.cfg
         if b.ec_state == NOT_STARTED:  # the day-X check
@@ -109,6 +114,7 @@ class EmergencyContact(Rung):
             b.ec_state = DONE
             due[self.slot] = INF
 
+    @cython.locals(b=Borrower)
     def call(self, b: Borrower, t: float, due: list[float], entry: list) -> None:
         """Call one emergency contact; a contact who answers is done with."""
         m, ec = self.model, self.cfg

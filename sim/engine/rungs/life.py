@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import cython
+
 from sim.engine.account import INF, Borrower
 from sim.engine.rungs.base import Rung
 
@@ -33,6 +35,7 @@ class Life(Rung):
     def connect(self) -> None:
         self.plans = self.model.rung("plans")
 
+    @cython.locals(b=Borrower)
     def start(self, b: Borrower, t: float, due: list[float]) -> None:
         seg, exp = b.seg, self.model.exp
         due[self.shock] = b.shock_end
@@ -42,6 +45,7 @@ class Life(Rung):
             due[self.dark] = t + exp(b, seg.go_dark_rate)
             due[self.service] = t + exp(b, seg.service_contact_rate)
 
+    @cython.locals(b=Borrower)
     def on_shock(self, b: Borrower, t: float, due: list[float]) -> None:
         """The income shock ends: ability recovers, so the baseline intensity rises."""
         m = self.model
@@ -50,6 +54,7 @@ class Life(Rung):
         b.in_shock = False
         m.repay_time(b, t, due)
 
+    @cython.locals(b=Borrower)
     def set_dark(self, b: Borrower, t: float, due: list[float], dark: bool) -> None:
         """The phone goes dead (``dark``) or works again; the next change is drawn."""
         exp = self.model.exp
@@ -65,12 +70,15 @@ class Life(Rung):
         if self.model.trace:
             self.model.event(b, t, "reachability", "", "dark" if dark else "back")
 
+    @cython.locals(b=Borrower)
     def on_dark(self, b: Borrower, t: float, due: list[float]) -> None:
         self.set_dark(b, t, due, True)
 
+    @cython.locals(b=Borrower)
     def on_back(self, b: Borrower, t: float, due: list[float]) -> None:
         self.set_dark(b, t, due, False)
 
+    @cython.locals(b=Borrower)
     def on_service(self, b: Borrower, t: float, due: list[float]) -> None:
         """The borrower calls customer service on their own (cases A, B)."""
         m = self.model

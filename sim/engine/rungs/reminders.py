@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import cython
+
 from sim.engine.account import INF, Borrower
 from sim.engine.rungs.base import Count, Rung, Stage
 
@@ -34,6 +36,7 @@ class Reminder(Rung):
         self.stage_name = self.stages[0].name
         self.stage_bit = model.stage_bit[self.stage_name]
 
+    @cython.locals(b=Borrower)
     def count(self, b: Borrower) -> None:
         """Count a message sent on the account (its one count; the built-in rungs do it
         directly, as it happens on every message)."""
@@ -47,6 +50,7 @@ class Reminder(Rung):
     def fixed_days(self) -> dict[str, float]:
         return {self.agenda[0]: self.send_days[0]} if self.send_days else {}
 
+    @cython.locals(b=Borrower)
     def on_due(self, b: Borrower, t: float, due: list[float]) -> None:
         """Send the message due now (as many as are listed for this instant), and schedule
         the next one."""
@@ -62,6 +66,7 @@ class Reminder(Rung):
         for _ in range(now or 1):
             self.send(b, t, due)
 
+    @cython.locals(b=Borrower)
     def send(self, b: Borrower, t: float, due: list[float]) -> None:
         """One message: costed, counted, staged, and read or not."""
         m, cfg = self.model, self.cfg
@@ -88,6 +93,7 @@ class Sms(Reminder):
     counts = (Count("n_sms", "n_sms"),)
     daily = ("sms",)
 
+    @cython.locals(b=Borrower)
     def count(self, b: Borrower) -> None:
         b.n_sms += 1
 
@@ -103,6 +109,7 @@ class Push(Reminder):
     counts = (Count("n_push", "n_push"),)
     daily = ("push",)
 
+    @cython.locals(b=Borrower)
     def count(self, b: Borrower) -> None:
         b.n_push += 1
 
@@ -119,6 +126,7 @@ class SecondReminder(Reminder):
     counts = (Count("n_push", "n_push"),)
     daily = ("push",)
 
+    @cython.locals(b=Borrower)
     def count(self, b: Borrower) -> None:
         b.n_push += 1
 

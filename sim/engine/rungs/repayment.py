@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import cython
+
 from sim.engine.account import INF, Borrower
 from sim.engine.rungs.base import Rung
 
@@ -32,6 +34,7 @@ class Repayment(Rung):
     def start(self, b: Borrower, t: float, due: list[float]) -> None:
         due[self.slot] = b.sample_payment(t, self.model.kappa, self.model.gamma)
 
+    @cython.locals(b=Borrower)
     def on_due(self, b: Borrower, t: float, due: list[float]) -> None:
         m, bh = self.model, self.bh
         b.accrue(t, m.sc)
