@@ -97,8 +97,8 @@ class _SourceFinder(importlib.abc.MetaPathFinder):
 
 
 def install() -> None:
-    """Make stale compiled modules of ``sim`` (or all, under ``OVERDUE_PURE_PYTHON=1``) load
-    from source. Idempotent."""
+    """Make every compiled module of ``sim`` load from source if any is stale, or under
+    ``OVERDUE_PURE_PYTHON=1`` (see the module docstring). Idempotent."""
     if any(isinstance(f, _SourceFinder) for f in sys.meta_path):
         return
     pure = os.environ.get(PURE_ENV, "") not in ("", "0")
@@ -118,9 +118,9 @@ def compiled_modules() -> list[str]:
 
 
 def describe(package_dir: Path = PACKAGE_DIR, pure: bool | None = None) -> str:
-    """How the engine runs, in a line (the benchmark prints it): compiled, pure Python, or
-    partly, naming the modules that run from source. ``pure`` defaults to the environment's
-    ``OVERDUE_PURE_PYTHON``."""
+    """How the engine runs, in a line (the benchmark prints it): compiled, or pure Python and
+    why (no build, ``OVERDUE_PURE_PYTHON``, or the modules edited since the build, named).
+    ``pure`` defaults to the environment's ``OVERDUE_PURE_PYTHON``."""
     if pure is None:
         pure = os.environ.get(PURE_ENV, "") not in ("", "0")
     built = compiled_names(package_dir)
