@@ -61,7 +61,12 @@ SEGMENT: dict[str, Any] = {
     "go_dark_rate": 0.0,
     "reappear_rate": 0.0,
     "service_contact_rate": 0.0,
+    "pay_on_call_prob": 0.0,
+    "promise_prob": 0.0,
+    "promise_keep_prob": 0.0,
     "plan_request_prob": 0.0,
+    "refusal_prob": 0.0,
+    "dispute_prob": 0.0,
     "plan_keep_prob": 1.0,
     "complaint_per_call": 0.0,
     "complaint_third_party": 0.0,
@@ -117,7 +122,6 @@ BASE: dict[str, Any] = {
         "partial_min": 0.1,
         "partial_max": 0.9,
         "fatigue_memory_days": 7.0,
-        "complaint_call_pressure": 0.0,
         "aging_half_life_days": 0.0,
     },
     "ladder": {
@@ -155,7 +159,6 @@ BASE: dict[str, Any] = {
             "talk_minutes": 6.0,
             "ring_minutes": 1.0,
             "effect": 1.0,
-            "plan_offer": False,
         },
         "second_reminder": {
             "enabled": False,
@@ -210,9 +213,21 @@ BASE: dict[str, Any] = {
             "calls_per_week": 2.0,
             "effect": 1.0,
         },
+        "promises": {
+            "max_days": 3,
+            "broken_keep_factor": 1.0,
+            "max_broken": 1000,
+            "follow_up_days": 1.0,
+            "dispute_days": 14.0,
+        },
+        "grace": {"enabled": False},
+        "waiver": {"enabled": False},
         "plans": {
             "enabled": False,
             "from_day": 0.0,
+            "to_day": 3650.0,
+            "min_balance": 0.0,
+            "max_broken_promises": 1000,
             "instalments": 3,
             "interval_days": 30.0,
             "first_due_days": 7.0,
@@ -240,6 +255,17 @@ BASE: dict[str, Any] = {
     },
     "fees": {"late_fee_rate": 0.01, "penalty_daily_rate": 0.0005, "cap": 0.24},
     "costs": {"agent_hour": 60.0, "line_minute": 0.1, "complaint": 200.0, "contact_call": 0.5},
+    "complaints": {
+        "scale": 1.0,
+        "robot_call": 1.0,
+        "agent_call": 1.0,
+        "agency_call": 1.0,
+        "call_pressure": 0.0,
+        "abandoned_call": 0.0,
+        "emergency_contact": 1.0,
+        "contact": 1.0,
+        "dispute": 0.0,
+    },
 }
 
 
@@ -281,6 +307,8 @@ ALL_OFF: dict[str, Any] = {
     "ladder.lost_contact.enabled": False,
     "ladder.agency.enabled": False,
     "ladder.plans.enabled": False,
+    "ladder.grace.enabled": False,
+    "ladder.waiver.enabled": False,
 }
 
 SEG = "population.segments.test."

@@ -44,7 +44,7 @@ def test_each_injected_breach_is_found_with_its_borrower() -> None:
         (1 + 10 * H, 1, "call", "agent", "unanswered"),
         (1 + 10 * H + 10 / 1440, 1, "call", "agent", "unanswered"),
         (1 + 12 * H, 1, "call", "agent", "answered"),
-        (1 + 12 * H, 1, "agent_call", "agent", "0"),
+        (1 + 12 * H, 1, "agent_call", "0", "none"),
         # borrower 1 again: a call the day after the conversation (quiet days 7)
         (2 + 12 * H, 1, "call", "robot", "unanswered"),
         # borrower 2: a payment, then a contact phoned two days later, told the details,

@@ -265,18 +265,20 @@ def test_parameter_recovery_small(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_parameter_recovery_larger(tmp_path: Path) -> None:
     """Three parameters (the avoider segment's weight too, truth 0.12), 8,000 borrowers, 60
-    trials: the weights within 0.04, the truth of the half-life inside its good-trial range
-    (measured: at the true weights the true half-life scores 0.15 against 0.47 for twice
-    it, but the weights trade off against it within the good-trial margin), and the fit
-    reproduces every target within its tolerance."""
+    trials: the weights within 0.08 (since agents' conversations have outcomes, issue 22,
+    the forgetful weight trades off against the other two within the targets' tolerances:
+    0.637 measured, 0.70 the truth; it was within 0.04 before), the truth of every parameter
+    inside its good-trial range, and the fit reproduces every target within its
+    tolerance."""
     truth = {**_TRUTH, "population.segments.avoider.weight": 0.12}
     bounds = {**_BOUNDS, "population.segments.avoider.weight": {"lo": 0.03, "hi": 0.2}}
     result = _recover(tmp_path, truth, bounds, borrowers=8000, trials=60)
     best = result.search.best_values
-    assert best["population.segments.forgetful.weight"] == pytest.approx(0.70, abs=0.04)
-    assert best["population.segments.avoider.weight"] == pytest.approx(0.12, abs=0.04)
-    ident = result.identifiability.set_index("parameter").loc["behaviour.aging_half_life_days"]
-    assert ident["good_low"] <= 30.0 <= ident["good_high"]
+    assert best["population.segments.forgetful.weight"] == pytest.approx(0.70, abs=0.08)
+    assert best["population.segments.avoider.weight"] == pytest.approx(0.12, abs=0.08)
+    ident = result.identifiability.set_index("parameter")
+    for key, value in truth.items():
+        assert ident.loc[key, "good_low"] <= value <= ident.loc[key, "good_high"], key
     assert result.fit["within_tolerance"].all()
 
 

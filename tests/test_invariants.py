@@ -54,12 +54,22 @@ def segment(draw: st.DrawFn) -> dict[str, Any]:
         "go_dark_rate": draw(_rate(0.2)),
         "reappear_rate": draw(_rate(0.5)),
         "service_contact_rate": draw(_rate(0.2)),
-        "plan_request_prob": draw(P),
+        **_conversation_shares(draw),
+        "promise_keep_prob": draw(P),
         "plan_keep_prob": draw(P),
         "complaint_per_call": draw(st.floats(0.0, 0.05)),
         "complaint_third_party": draw(P),
         "contact_answer_factor": draw(st.floats(0.0, 2.0)),
     }
+
+
+def _conversation_shares(draw: st.DrawFn) -> dict[str, float]:
+    """The five outcome shares of a conversation, adding up to at most 1."""
+    w = [draw(st.floats(0.0, 1.0)) for _ in range(6)]  # the sixth: no outcome
+    total = sum(w) or 1.0
+    keys = ("pay_on_call_prob", "promise_prob", "plan_request_prob", "refusal_prob",
+            "dispute_prob")  # fmt: skip
+    return {k: 0.999 * x / total for k, x in zip(keys, w, strict=False)}
 
 
 def _days_list(draw: st.DrawFn, lo: int, hi: int, top: float) -> list[float]:
@@ -113,7 +123,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             "behaviour.partial_min": lo,
             "behaviour.partial_max": hi,
             "behaviour.fatigue_memory_days": draw(st.floats(0.5, 30.0)),
-            "behaviour.complaint_call_pressure": draw(st.floats(0.0, 2.0)),
+            "complaints.call_pressure": draw(st.floats(0.0, 2.0)),
             "behaviour.aging_half_life_days": draw(st.one_of(st.just(0.0), st.floats(5, 400))),
         }
     )
@@ -146,7 +156,6 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             lad + "agent.dead_number_days": draw(st.floats(0.1, 14.0)),
             lad + "agent.ring_minutes": draw(st.floats(0.0, 3.0)),
             lad + "agent.effect": draw(st.floats(0.0, 3.0)),
-            lad + "agent.plan_offer": draw(BOOL),
             lad + "second_reminder.enabled": draw(BOOL),
             lad + "second_reminder.day": draw(st.floats(0.0, 30.0)),
             lad + "second_reminder.hour": draw(st.floats(0.0, 23.99)),
@@ -212,6 +221,17 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             lad + "plans.first_due_days": draw(st.floats(0.0, 14.0)),
             lad + "plans.max_per_account": draw(st.integers(0, 3)),
             lad + "plans.freeze_fees": draw(BOOL),
+            lad + "plans.to_day": draw(st.floats(30.0, 200.0)),
+            lad + "plans.max_broken_promises": draw(st.integers(0, 3)),
+            lad + "grace.enabled": draw(BOOL),
+            lad + "grace.days": draw(st.floats(1.0, 30.0)),
+            lad + "waiver.enabled": draw(BOOL),
+            lad + "waiver.from_day": draw(st.floats(0.0, 60.0)),
+            lad + "waiver.fee_share": draw(P),
+            lad + "promises.max_days": draw(st.integers(1, 7)),
+            lad + "promises.broken_keep_factor": draw(P),
+            lad + "promises.follow_up_days": draw(st.floats(1.0, 5.0)),
+            lad + "promises.dispute_days": draw(st.floats(0.0, 30.0)),
             lad + "write_off_day": draw(st.floats(1.0, 250.0)),
         }
     )
@@ -286,9 +306,11 @@ def _check(sc: Scenario, seed: int) -> None:
     rec_ = out["amount_recovered"].to_numpy(dtype=float)
     off = out["amount_written_off"].to_numpy(dtype=float)
     open_ = out["balance_open"].to_numpy(dtype=float)
+    waived = out["amount_waived"].to_numpy(dtype=float)
     tol = 1e-6 * np.maximum(due, 1.0)
-    np.testing.assert_array_less(np.abs(due - rec_ - off - open_), tol)
-    assert abs(due.sum() - rec_.sum() - off.sum() - open_.sum()) <= 1e-6 * due.sum()
+    np.testing.assert_array_less(np.abs(due - rec_ - off - open_ - waived), tol)
+    assert abs(due.sum() - rec_.sum() - off.sum() - open_.sum() - waived.sum()) <= 1e-6 * due.sum()
+    assert (waived >= 0).all() and (waived <= due - out["principal"].to_numpy() + 1e-6).all()
     assert (due >= out["principal"].to_numpy() - 1e-9).all()
     assert (rec_ <= due + 1e-6).all()
     assert (rec_ >= 0).all() and (off >= 0).all() and (open_ >= 0).all()
@@ -296,7 +318,12 @@ def _check(sc: Scenario, seed: int) -> None:
     assert (open_[is_open] > 0).all()
     cured = out["final_state"].isin(["cured", "plan_completed"]).to_numpy()
     assert (off[cured] == 0).all()
-    np.testing.assert_allclose(rec_[cured], due[cured], rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(rec_[cured] + waived[cured], due[cured], rtol=1e-9, atol=1e-6)
+    # promises: each made is kept, broken, or still open when the account closed
+    made, kept, broken = (out[c].to_numpy() for c in ("n_promises", "n_promises_kept",
+                                                       "n_promises_broken"))  # fmt: skip
+    assert (kept + broken <= made).all() and (made - kept - broken <= 1).all()
+    assert (out["amount_paid_on_promise"] <= rec_ + 1e-6).all()
     assert (off[out["final_state"].isin(["open"]).to_numpy()] == 0).all()
 
     # counts
@@ -384,7 +411,7 @@ def _check_call_centre(sc: Scenario, rec: Records) -> None:
     put through and abandoned add up to the daily series."""
     ev, daily = rec.events, rec.daily
     talks = ev[ev["kind"] == "agent_call"].copy()
-    talks["agent"] = talks["detail"].astype(int)
+    talks["agent"] = talks["channel"].astype(int)
     talks["end"] = talks["time"] + talks["amount"] / 1440.0
     for _, calls in talks.sort_values("time").groupby("agent"):
         overlap = calls["time"].to_numpy()[1:] < calls["end"].to_numpy()[:-1] - 1e-9

@@ -130,7 +130,9 @@ def test_results_are_identical_for_one_and_two_workers() -> None:
 
 
 def test_auto_stops_at_the_first_count_that_meets_the_precision() -> None:
-    over = {"population.borrowers": 200, "days": 30.0}
+    # Complaints 20 times as likely: at the defaults' 5 per 1,000, 200 borrowers make one a
+    # run, and no count of replications under 60 pins that within 20%.
+    over = {"population.borrowers": 200, "days": 30.0, "complaints.scale": 20.0}
     sc = load_scenario(BASELINE, over)
     df = rp.run_replications(sc, "auto", precision=0.2, max_reps=60, workers=1, seed=4)
     n = df["replication"].nunique()

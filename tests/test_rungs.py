@@ -122,8 +122,9 @@ def test_a_rung_cannot_take_a_name_or_a_place_that_is_taken() -> None:
 def test_the_ladders_layout_is_collected_from_its_rungs() -> None:
     lay = layout()
     assert lay.agenda == (
-        "pay", "sms", "push", "second_reminder", "robot", "agent", "agency", "handoff", "ec",
-        "measure", "lost", "litigation", "writeoff", "shock", "dark", "back", "service", "plan",
+        "pay", "sms", "push", "second_reminder", "robot", "agent", "promise", "agency",
+        "handoff", "ec", "measure", "lost", "litigation", "writeoff", "shock", "dark", "back",
+        "service", "plan",
     )  # fmt: skip
     assert lay.stages == (
         "reminder", "robot", "agent", "second_reminder", "measures", "number_rotation",
@@ -140,6 +141,10 @@ def test_the_ladders_layout_is_collected_from_its_rungs() -> None:
         assert set(rung.channels) <= set(lay.channels)
 
 
+FIXED_AMOUNTS = ("amount_due", "amount_recovered", "amount_written_off", "amount_waived")
+"""Money columns every outcome row has (not a rung's count)."""
+
+
 def test_the_results_columns_follow_the_layout() -> None:
     rec = run(scenario(days=5), trace=False)
     lay = layout()
@@ -147,7 +152,8 @@ def test_the_results_columns_follow_the_layout() -> None:
     assert reached == list(lay.stages)
     assert list(rec.costs) == list(lay.channels)
     assert list(rec.recovered_by_channel) == list(lay.touches)
-    assert [c for c in rec.outcomes if c.startswith("n_")] == [c.column for c in lay.counts]
+    counted = [c for c in rec.outcomes if c.startswith("n_") or c.startswith("amount_")]
+    assert [c for c in counted if c not in FIXED_AMOUNTS] == [c.column for c in lay.counts]
     assert list(rec.daily.columns[1 : 1 + len(lay.daily)]) == list(lay.daily)
 
 

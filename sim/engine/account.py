@@ -68,7 +68,7 @@ class Borrower:
         "p_agent", "p_new",
         # random streams
         "rs_pay", "rs_call", "rs_msg", "rs_life", "rs_contact", "rs_platform", "rs_plan",
-        "rs_agent",
+        "rs_agent", "rs_talk",
         # the engine's hold on the account: its agenda, its steps, the call list
         "agenda", "hold", "listed", "dialling",
         # money
@@ -82,11 +82,13 @@ class Borrower:
         "unanswered_today", "connected_today", "last_call", "last_conversation", "week",
         "ec_state", "ec_queue", "lost_state", "in_plan", "plan_left", "plan_amount",
         "n_plans", "agency", "call_tod", "pending", "measure_step", "lit_state",
-        "last_touch",
+        "last_touch", "plan_kind", "promise", "paused_to", "follow_up",
         # outcome
         "state", "resolved", "stages", "ec_day",
         "n_sms", "n_push", "n_robot", "n_agent", "n_agency", "n_answered", "n_tp_contacts",
         "n_tp_disclosures", "n_contact_calls", "n_complaints", "n_abandoned", "cost",
+        "n_promises", "n_kept", "n_broken", "promised", "paid_promised", "n_grace",
+        "n_waivers", "waived",
         # state of rungs added from outside the package, created on first use
         "extra",
     )  # fmt: skip
@@ -130,6 +132,15 @@ class Borrower:
         self.plan_left = 0
         self.plan_amount = 0.0
         self.n_plans = 0
+        self.plan_kind = "plan"  # rungs.plans: "plan" (instalments) or "grace" (deferral)
+        # rungs.promises: the open promise (end of its day, yuan, yuan paid before it, kind,
+        # yuan to waive when kept), None if none; agent calls wait until ``paused_to``; a
+        # broken promise's follow-up goes ahead of the call list (``follow_up``).
+        self.promise: tuple[float, float, float, str, float] | None = None
+        self.paused_to = -INF
+        self.follow_up = False
+        self.n_promises = self.n_kept = self.n_broken = self.n_grace = self.n_waivers = 0
+        self.promised = self.paid_promised = self.waived = 0.0
         self.agency = False
         self.call_tod = 0.5
         self.pending: tuple[float, ...] | None = None  # (start, agent, talk, wrap, offered)
@@ -190,6 +201,18 @@ class Borrower:
         if amount > 0:
             self.fees += amount
             self.fees_charged += amount
+
+    def forgive(self, amount: float) -> float:
+        """Waive up to ``amount`` yuan of what is owed (fees first, as a payment would go);
+        returns the yuan waived, money the lender gives up (``waived``)."""
+        amount = min(amount, self.balance)
+        to_fees = min(amount, self.fees)
+        self.fees -= to_fees
+        self.principal -= amount - to_fees
+        if self.principal < 1e-9 and self.fees < 1e-9:
+            self.principal = self.fees = 0.0
+        self.waived += amount
+        return amount
 
     def pay(self, amount: float) -> float:
         """Apply a repayment (fees first, then principal); returns the amount applied."""

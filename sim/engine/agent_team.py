@@ -39,14 +39,27 @@ _EPS = 1e-12  # days: shift boundaries computed two ways
 
 
 def head_count(scenario: Any) -> int:
-    """The team's head-count: ``agents.head_count``, or ``per_10k_borrowers`` scaled to the
-    population (at least 1 when above zero)."""
-    a = scenario.agents
+    """The team's head-count: ``agents.head_count``; else ``accounts_per_agent``, newly
+    overdue accounts a month per agent (a cohort: the cohort's accounts per agent); else
+    ``per_10k_borrowers`` scaled to the population. At least 1 when the figure is above
+    zero; rounded half up (not to even: 2.5 agents are 3)."""
+    a, p = scenario.agents, scenario.population
     if a.head_count:
         return a.head_count
+    if a.accounts_per_agent > 0:
+        monthly = (
+            p.borrowers * min(1.0, 30.0 / p.inflow_days) if p.arrival == "inflow" else (p.borrowers)
+        )
+        return max(1, half_up(monthly / a.accounts_per_agent))
     if a.per_10k_borrowers <= 0:
         return 0
-    return max(1, round(a.per_10k_borrowers * scenario.population.borrowers / 10_000))
+    return max(1, half_up(a.per_10k_borrowers * p.borrowers / 10_000))
+
+
+def half_up(x: float) -> int:
+    """``x`` rounded to the nearest whole number, halves up (Python's ``round`` takes halves
+    to even: ``round(2.5) == 2``)."""
+    return math.floor(x + 0.5)
 
 
 @dataclass(frozen=True)
@@ -60,9 +73,13 @@ class Shift:
     that starts on day 0)."""
 
     def staff(self, head_count: int, day: int) -> int:
-        """Agents on shift on ``day``."""
+        """Agents on shift on ``day``: the weekend's share of the head-count rounded half up
+        (5 agents at 0.5 are 3 at weekends, 3 are 2), and at least 1 while the share is
+        above zero."""
         if day % 7 >= 5:
-            return round(head_count * self.weekend_share)
+            if self.weekend_share <= 0 or head_count <= 0:
+                return 0
+            return max(1, half_up(head_count * self.weekend_share))
         return head_count
 
 

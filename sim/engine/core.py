@@ -304,7 +304,7 @@ class Model(AccountServices):
         self.done += 1
         # The account draws nothing more: its streams go now, not when its rows are recorded.
         b.rs_pay = b.rs_call = b.rs_msg = b.rs_life = b.rs_contact = b.rs_platform = None
-        b.rs_plan = b.rs_agent = None
+        b.rs_plan = b.rs_agent = b.rs_talk = None
         if len(self.finished) >= FLUSH_ACCOUNTS:
             self._flush()
         if self._progress is not None and self.done >= self._next_report:

@@ -7,7 +7,7 @@ from sim.engine.account cimport Borrower
 cdef class Dialer:
     cdef public object model, env, team, slot, horizon, predictive, pacing, answer, ring, cap
     cdef public object key, _codes, _days, _latest_first, rekey, open, close, joining
-    cdef public object joining_at, listed, entries, waking, woken_through, seq, carry
+    cdef public object joining_at, listed, entries, follow_ups, waking, woken_through, seq, carry
     cdef public object wake_at, _generation, agent, dialled, day, closed_day
     cdef public object answered_today, abandoned_today, dialled_by_day, backlog_by_day
     cdef public object cut_by_day

@@ -25,6 +25,8 @@ How an account meets the dialer (the engine's side is :meth:`Model.resume`):
   rest of the day whenever the day's abandoned calls exceed that share of its live answers.
 * At the close of each day's hours every account still on the list is brought up to that
   time (those that paid, got a plan or left the ladder drop off) and re-sorted: the backlog.
+* An account whose promise to pay was broken (``b.follow_up``) is let in ahead of the
+  whole list, first come first called: the broken-promise follow-up floors work first.
 
 Events: one SimPy timeout per wake-up, and a wake-up serves a wave of calls; the accounts
 themselves cost no event. Times are in days.
@@ -35,6 +37,7 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -93,6 +96,7 @@ class Dialer:
         self.joining_at: list[float] = []  # the buckets' moments, a heap
         self.listed = CallList()  # the list: order codes (priority key, seq), smallest first
         self.entries: dict[int, Borrower] = {}  # seq -> account: the live entries on the list
+        self.follow_ups: deque[int] = deque()  # entry numbers called before the list
         # Parked accounts (entry numbers) by the day whose close comes first after their own
         # next step: the day's close brings up to date only those, not the whole list.
         self.waking: dict[int, list[int]] = {}
@@ -148,6 +152,9 @@ class Dialer:
             for since, seq, b in self.joining.pop(heapq.heappop(joining_at)):
                 if b.listed == seq and b.state == "open":
                     entries[seq] = b
+                    if b.follow_up:
+                        self.follow_ups.append(seq)
+                        continue
                     if codes is None:
                         new.append(order_code(key(b, since), seq))
                         continue
@@ -185,7 +192,12 @@ class Dialer:
     @cython.locals(b=Borrower)
     def _next_listed(self) -> Borrower | None:
         """Pop the first account on the list still due a call (stale entries drop off)."""
-        pop, entries = self.listed.pop, self.entries
+        pop, entries, follow_ups = self.listed.pop, self.entries, self.follow_ups
+        while follow_ups:
+            seq = follow_ups.popleft()
+            b = entries.pop(seq, None)
+            if b is not None and b.listed == seq and b.state == "open":
+                return b
         while True:
             try:
                 seq = pop() & SEQ_MASK
@@ -201,6 +213,7 @@ class Dialer:
         self.waking.clear()
         self.joining.clear()
         self.entries.clear()
+        self.follow_ups.clear()
         self.joining_at = []
         self.listed.clear()
 

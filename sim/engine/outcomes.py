@@ -27,6 +27,7 @@ _FIELDS: dict[str, Any] = {
     "bid": np.int64, "seg_name": object, "principal0": float, "entered": float,
     "state": object, "resolved": float, "fees_charged": float, "paid": float,
     "principal": float, "fees": float, "stages": np.int64, "ec_day": float, "cost": float,
+    "waived": float,
 }  # fmt: skip
 """Account attributes every outcome row is built from, with their dtypes."""
 CLOSED_STATES = ("written_off", "fraud_terminated")
@@ -41,9 +42,10 @@ def _bit_length(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _extra(bs: list[Borrower], attr: str) -> np.ndarray:
-    """Count ``attr`` of every account, from a rung's ``extra`` dict (0 where not set)."""
-    return np.fromiter(((b.extra or {}).get(attr, 0) for b in bs), np.int64, len(bs))
+def _extra(bs: list[Borrower], count: Count) -> np.ndarray:
+    """Count ``count`` of every account, from a rung's ``extra`` dict (0 where not set)."""
+    dtype = float if count.money else np.int64
+    return np.fromiter(((b.extra or {}).get(count.attr, 0) for b in bs), dtype, len(bs))
 
 
 def outcome_columns(
@@ -57,7 +59,11 @@ def outcome_columns(
     fields = (*_FIELDS, *slotted)
     rows = list(map(attrgetter(*fields), bs))
     raw = dict(zip(fields, zip(*rows, strict=True), strict=True)) if rows else {}
-    get = {f: np.asarray(raw.get(f, ()), dtype=_FIELDS.get(f, np.int64)) for f in fields}
+    money = {c.attr for c in counts if c.money}
+    get = {
+        f: np.asarray(raw.get(f, ()), dtype=_FIELDS.get(f, float if f in money else np.int64))
+        for f in fields
+    }
     state = get["state"]
     balance = get["principal"] + get["fees"]
     closed = np.isin(state, CLOSED_STATES)
@@ -73,6 +79,7 @@ def outcome_columns(
         "amount_due": get["principal0"] + get["fees_charged"],
         "amount_recovered": get["paid"],
         "amount_written_off": np.where(closed, balance, 0.0),
+        "amount_waived": get["waived"],
         "balance_open": np.where(state == "open", balance, 0.0),
         "highest_stage": names[_bit_length(bits)],
     }
@@ -80,7 +87,7 @@ def outcome_columns(
         col[f"reached_{name}"] = (bits >> i) & 1 == 1
     col["emergency_contact_day"] = get["ec_day"]
     for count in counts:
-        col[count.column] = get[count.attr] if count.attr in get else _extra(bs, count.attr)
+        col[count.column] = get[count.attr] if count.attr in get else _extra(bs, count)
     col["cost"] = get["cost"]
     end = np.where(state == "open", horizon, get["resolved"])
     return col, monthly_columns(bs, get["bid"], get["entered"], end)

@@ -193,7 +193,7 @@ def new_account(
     b.rs_pay, b.rs_call = stream("payment", i), stream("call", i)
     b.rs_msg, b.rs_life = stream("message", i), stream("life", i)
     # Most accounts never reach these rungs: their streams open on first use (Model.late).
-    b.rs_contact = b.rs_platform = b.rs_plan = b.rs_agent = None
+    b.rs_contact = b.rs_platform = b.rs_plan = b.rs_agent = b.rs_talk = None
     b.in_shock = in_shock
     if in_shock:
         b.shock_end = entered + shock_days

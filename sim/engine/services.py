@@ -24,6 +24,7 @@ _LATE_STREAMS = {
     "platform": "rs_platform",
     "plan": "rs_plan",
     "agent": "rs_agent",
+    "talk": "rs_talk",
 }
 """Random streams opened on first use (:meth:`AccountServices.late`), and the attribute of
 each."""
@@ -145,19 +146,53 @@ class AccountServices:
         rec = self.rec
         self._recovered_by_day[rec.day_index(t)] += amount
         rec.recovered_by[b.last_touch] += amount
+        if self.trace:  # before the hooks: a promise kept by it is recorded after it
+            self.event(b, t, "payment", "", detail, amount)
         for hook in self._on_payment:
             hook(b, t, amount)
-        if self.trace:
-            self.event(b, t, "payment", "", detail, amount)
         return amount
 
     @cython.locals(b=Borrower)
-    def complaint(self, b: Borrower, t: float, who: str) -> None:
-        """The borrower (``who="borrower"``) or a contact complains."""
+    def complaint(self, b: Borrower, t: float, who: str, cause: str) -> None:
+        """The borrower (``who="borrower"``) or a contact complains, for ``cause`` (one of
+        :data:`sim.results.records.COMPLAINT_CAUSES`)."""
         b.n_complaints += 1
+        by = self.rec.complaints_by
+        by[cause] = by.get(cause, 0) + 1  # a rung from outside the package may add causes
         self.cost(b, "complaints", self.sc.costs.complaint)
         if self.trace:
-            self.event(b, t, "complaint", who)
+            self.event(b, t, "complaint", who, cause)
+
+    @cython.locals(b=Borrower)
+    def repaid(
+        self, b: Borrower, t: float, due: list[float], amount: float, detail: str, share: float
+    ) -> None:
+        """The borrower repays ``amount`` yuan at ``t`` (``share``: of the balance, 0 for all
+        of it): reached, and cured if nothing is left; otherwise the repayment excites the
+        next one (``behaviour.payment_jump``, not aged: the borrower's own momentum)."""
+        self.receive_payment(b, t, amount, detail)
+        self.reached(b, t, due)
+        if b.balance <= 0:
+            self.resolve(b, t, "cured")
+            return
+        bh = self.sc.behaviour
+        b.jump(bh.payment_jump + bh.payment_jump_per_share * share, t, self.kappa)
+        due[self.pay] = INF if b.in_plan else b.sample_payment(t, self.kappa, self.gamma)
+
+    @cython.locals(b=Borrower)
+    def payment_share(self, b: Borrower, rs: Iterator[float]) -> float:
+        """Share of the balance a repayment pays, from ``rs``: 0 (all of it) with the
+        segment's ``full_payment_prob`` (less in an income shock), else uniform between
+        ``behaviour.partial_min`` and ``partial_max`` (0 too if that leaves under a fen)."""
+        full = b.seg.full_payment_prob * (b.seg.shock_ability_factor if b.in_shock else 1.0)
+        if next(rs) < full:
+            return 0.0
+        bh = self.sc.behaviour
+        share = bh.partial_min + (bh.partial_max - bh.partial_min) * next(rs)
+        amount = round(share * b.balance, 2)
+        if amount < 0.01 or b.balance - amount < 0.01:  # nothing left worth a fen: clear it
+            return 0.0
+        return share
 
     def note_call_hours(self, t: float) -> None:
         """Independent check of the calling-hours rule: counts any call outside them."""

@@ -44,8 +44,9 @@ PURPOSES: dict[str, int] = {
     "platform": 4,  # platform-side chance: call-time offsets, field visit, litigation
     "plan": 4,  # keeping plan instalments
     "agent": 12,  # agent calls: talk and wrap-up times, patience (3 per answered call)
+    "talk": 8,  # what conversations achieve: outcomes, promised amounts, dates, keeping
 }
-BY_ROW = frozenset({"contact", "platform", "plan", "agent"})
+BY_ROW = frozenset({"contact", "platform", "plan", "agent", "talk"})
 """Purposes whose streams open late (at a first contact call, answered agent call, plan...),
 at random moments and in no order of borrower: a whole block drawn again for nearly every
 opening cost 60 us (19,000 times at 100,000 borrowers). Their row is drawn alone instead: the

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from sim.plots.call_centre import agents
 from sim.plots.compare import forest, policy_bars
+from sim.plots.conversations import promises
 from sim.plots.draw import Run
 from sim.plots.run import (
     book_by_bucket,
@@ -95,6 +96,7 @@ def run_charts(run: Run) -> dict[str, Callable[[], Figure]]:
         "book_by_bucket": lambda: book_by_bucket(run),
         "roll_rates": lambda: roll_rates(run),
         "agents": lambda: agents(run),
+        "promises": lambda: promises(run),
         "cost_vs_recovery": lambda: cost_vs_recovery(run),
     }
 

@@ -148,7 +148,7 @@ def _run(directory: Path) -> Report:
     rep.tables.append(("Money (yuan)", pd.DataFrame(
         [(k.replace("_", " "), f"{money[k]:,.0f}") for k in (
             "principal", "fees_charged", "amount_due", "recovered", "written_off",
-            "open_balance", "cost_total", "net_recovery") if k in money],
+            "open_balance", "waived", "cost_total", "net_recovery") if k in money],
         columns=["item", "yuan"])))  # fmt: skip
     costs = s.get("costs", {})
     if costs:
@@ -163,7 +163,15 @@ def _run(directory: Path) -> Report:
         ("third-party disclosures of the debt", f"{harm['third_party_disclosures']:,}"),
         ("calls to emergency contacts", f"{harm['contact_calls']:,}"),
         ("calls per borrower", f"{harm['calls_per_borrower']:.1f}"),
+        *((f"complaints: {k.replace('_', ' ')}", f"{v:,}")
+          for k, v in (harm.get("complaints_by_cause") or {}).items()),
     ], columns=["figure", "value"])))  # fmt: skip
+    talks = s.get("conversations", {})
+    if talks:
+        rows = [(k.replace("_", " "), _plain(v)) for k, v in talks.items()
+                if not isinstance(v, (dict, list))]  # fmt: skip
+        rep.tables.append(("Conversations: promises and help granted", pd.DataFrame(
+            rows, columns=["figure", "value"])))  # fmt: skip
     agents = s.get("agents", {})
     if agents:
         rows = [(k.replace("_", " "), _plain(v)) for k, v in agents.items()

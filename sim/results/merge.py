@@ -73,4 +73,9 @@ def merge_records(parts: Sequence[Records]) -> Records:
         costs=_summed([p.costs for p in parts]),
         meta=meta,
         recovered_by_channel=_summed([p.recovered_by_channel for p in parts]),
+        complaints_by_cause=_summed([p.complaints_by_cause for p in parts]),
+        promises_by_dpd={
+            k: np.sum([p.promises_by_dpd[k] for p in parts], axis=0).tolist()
+            for k in parts[0].promises_by_dpd
+        },
     )

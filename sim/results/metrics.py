@@ -178,7 +178,7 @@ def _complaints(s: Summary, records: Any = None) -> tuple[float, float]:
 
 def _fixed_before_funnel() -> list[Metric]:
     # The call centre's figures are declared with their summary (it imports this module).
-    from sim.results import call_centre
+    from sim.results import call_centre, conversations
 
     return [
         Metric(
@@ -260,6 +260,7 @@ def _fixed_before_funnel() -> list[Metric]:
             "answered calls to contacts in which the debt's details were disclosed",
         ),
         *call_centre.METRICS,
+        *conversations.METRICS,
     ]
 
 

@@ -68,7 +68,9 @@ EVENT_KINDS: tuple[str, ...] = (
     "enter",
     "message",  # channel: sms | push | second_reminder; detail: read | unread
     "call",  # channel: robot | agent | agency; detail: answered | unanswered | unreachable
-    "agent_call",  # an agent took an answered call; detail: the agent; amount: handle minutes
+    "agent_call",  # an agent took an answered call; channel: the agent (its number);
+    # detail: the outcome (OUTCOMES); amount: handle minutes
+    "promise",  # channel: promise | settlement; detail: made | kept | broken; amount: yuan
     "abandoned",  # an answered agent call found no agent in time (at the dial time)
     "contact_call",  # an emergency contact was called; channel: the relationship, with
     # " (no consent)" for a contact who did not consent; detail: answered | relayed | unanswered
@@ -79,11 +81,36 @@ EVENT_KINDS: tuple[str, ...] = (
     "payment",  # amount: yuan; detail: full | partial | instalment | enforcement
     "stage",  # channel: the stage entered
     "measure",  # detail: freeze | credit_report (an account measure applied)
-    "plan",  # detail: granted | broken (instalments are payments; completion is "resolved")
-    "complaint",  # channel: borrower | contact
+    "plan",  # channel: plan | grace; detail: granted | broken (instalments are payments;
+    # completion is "resolved"); amount: the balance the plan covers, yuan
+    "waiver",  # amount: yuan waived (a settlement kept)
+    "complaint",  # channel: borrower | contact; detail: the cause (COMPLAINT_CAUSES)
     "reachability",  # detail: dark | back
     "resolved",  # detail: the final state
 )
+
+
+OUTCOMES: tuple[str, ...] = (
+    "paid",  # paid on the spot
+    "promise",  # promised to pay by a date
+    "grace",  # asked for help: a grace period granted
+    "plan",  # asked for help: an instalment plan granted
+    "waiver",  # asked for help: fees waived if the rest is paid by a date (settlement)
+    "no_offer",  # asked for help the treatment policy does not give now
+    "refusal",
+    "dispute",
+    "none",  # no outcome
+)
+"""Outcome codes of an agent's conversation with the borrower (a right-party contact)."""
+
+COMPLAINT_CAUSES: tuple[str, ...] = (
+    "robot_call", "agent_call", "agency_call", "call_pressure", "abandoned_call",
+    "emergency_contact", "contact", "disclosure", "dispute",
+)  # fmt: skip
+"""What a complaint is about: a call attempt of each kind (its base rate), the share of a
+call's complaint risk that comes from recent calls piling up, a dialer call that hung up on
+the borrower, the borrower's emergency contact being called (by the borrower) or the contact
+(by the contact), a disclosure of the debt to a contact, a disputed debt."""
 
 
 @dataclass
@@ -102,6 +129,11 @@ class Records:
     events_file: Path | None = None
     """A streamed trace (``simulate(..., trace_dir=...)``): the Parquet file holding what
     ``events`` would (``events`` is then None)."""
+    complaints_by_cause: dict[str, float] = field(default_factory=dict)
+    """Complaints by cause (:data:`COMPLAINT_CAUSES`); sums to the complaints."""
+    promises_by_dpd: dict[str, list[float]] = field(default_factory=dict)
+    """Promises ``made``, ``kept`` and ``broken`` by whole day past due of the event (index
+    = DPD, 0 to the horizon)."""
 
 
 class Recorder:
@@ -137,6 +169,10 @@ class Recorder:
             self.spool, self.spill_at = TraceSpool(trace_dir, days), SPILL_EVENTS
             self.event = self._event_spilled  # type: ignore[method-assign]
         self.calls_outside_hours = 0
+        self.complaints_by: dict[str, float] = dict.fromkeys(COMPLAINT_CAUSES, 0)
+        self.promises_by_dpd: dict[str, array] = {
+            k: array("d", bytes(8 * n)) for k in ("made", "kept", "broken")
+        }
 
     def day_index(self, t: float) -> int:
         d = int(t)
@@ -192,7 +228,10 @@ class Recorder:
             events = events.sort_values("time", kind="stable", ignore_index=True)
         meta = {**meta, "calls_outside_hours": self.calls_outside_hours}
         by = dict(self.recovered_by)
-        return Records(out, monthly, daily, events, dict(self.costs), meta, by, events_file)
+        return Records(
+            out, monthly, daily, events, dict(self.costs), meta, by, events_file,
+            dict(self.complaints_by), {k: v.tolist() for k, v in self.promises_by_dpd.items()},
+        )  # fmt: skip
 
 
 def stages(outcomes: pd.DataFrame) -> list[str]:

@@ -108,6 +108,7 @@ def format_summary(summary: dict[str, Any]) -> str:
                 ["recovered", _num(mo["recovered"])],
                 ["written off", _num(mo["written_off"])],
                 ["still open", _num(mo["open_balance"])],
+                ["fees waived", _num(mo.get("waived", 0.0))],
                 ["total cost", _num(mo["cost_total"])],
                 ["net recovery", _num(mo["net_recovery"])],
             ],
@@ -138,6 +139,27 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"{h['third_party_contacts']:,}, disclosures {h['third_party_disclosures']:,}, "
         f"calls outside hours {h['calls_outside_hours']:,}",
     ]
+    causes = {k: v for k, v in (h.get("complaints_by_cause") or {}).items() if v}
+    if causes:
+        lines.append("  complaints by cause:")
+        items = [f"{k} {v:,}" for k, v in causes.items()]
+        lines += ["    " + ", ".join(items[i : i + 4]) for i in range(0, len(items), 4)]
+    c = s.get("conversations")
+    if c:
+        lines += [
+            "",
+            f"Conversations: {_num(c['conversations'])} right-party contacts with an agent "
+            f"({_pct(c['agent_rpc_rate'])} of agent dials)",
+            f"  {_num(c['yuan_per_agent_hour'])} yuan collected per paid agent-hour",
+            f"  promises {_num(c['promises'])} ({_pct(c['promise_rate'])} of conversations): "
+            f"kept {_num(c['promises_kept'])}, broken {_num(c['promises_broken'])} "
+            f"(kept {_pct(c['kept_rate'])})",
+            f"  {_num(c['amount_promised'])} yuan promised, "
+            f"{_num(c['amount_paid_on_promise'])} paid on promise",
+            f"  help granted: grace periods {c['accounts_with_grace']:,}, plans "
+            f"{c['accounts_with_plan']:,} ({_pct(c['plan_share'])} of accounts)",
+            f"  fee waivers {c['accounts_with_waiver']:,} ({_num(c['amount_waived'])} yuan waived)",
+        ]
 
     a = s["agents"]
     head = "n/a" if a["head_count"] is None else str(a["head_count"])

@@ -19,6 +19,7 @@ import pandas as pd
 
 from sim.results import metrics
 from sim.results.call_centre import agents_summary
+from sim.results.conversations import conversations_summary
 from sim.results.records import FINAL_STATES, Records, stages
 from sim.results.stats import ratio as _ratio
 from sim.spec import Scenario
@@ -304,12 +305,14 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
     collected_30d, principal_30d = _collection_30d(out, records.monthly, horizon)
     due, recovered, principal = total("amount_due"), total("amount_recovered"), total("principal")
     written_off, open_balance = total("amount_written_off"), total("balance_open")
+    waived = total("amount_waived") if "amount_waived" in out else 0.0
     money = {
         "amount_due": due,
         "recovered": recovered,
         "written_off": written_off,
         "open_balance": open_balance,
-        "unaccounted": due - recovered - written_off - open_balance,
+        "waived": waived,
+        "unaccounted": due - recovered - written_off - open_balance - waived,
         "principal": principal,
         "fees_charged": due - principal,
         "recovery_rate": _ratio(recovered, due),
@@ -332,6 +335,7 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
         "calls_per_borrower": float(calls.mean()) if n else None,
         "contact_calls": int(out["n_contact_calls"].sum()),
         "calls_outside_hours": int(records.meta.get("calls_outside_hours", 0)),
+        "complaints_by_cause": {k: int(v) for k, v in records.complaints_by_cause.items()},
     }
 
     dials = int(out[["n_robot_calls", "n_agent_calls", "n_agency_calls"]].to_numpy().sum())
@@ -342,6 +346,7 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
         "right_party_contact_rate": _ratio(answered, dials),
     }
 
+    agents = agents_summary(records, costs)
     segments, within = _segments(out, cured, ttr, entered, horizon, scenario)
     summary = {
         "borrowers": n,
@@ -363,7 +368,8 @@ def summarize(records: Records, scenario: Scenario) -> dict[str, Any]:
         "complaints_per_1000": harm["complaints_per_1000"],
         "third_party_disclosures": harm["third_party_disclosures"],
         "calls_outside_hours": harm["calls_outside_hours"],
-        "agents": agents_summary(records, costs),
+        "agents": agents,
+        "conversations": conversations_summary(records, agents),
         "segments": segments,
         "cure_within_days_by_segment": within,
     }

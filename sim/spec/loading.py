@@ -149,7 +149,17 @@ def _build_mapping(hint: Any, data: Any, path: str, current: dict[str, Any]) -> 
     return out
 
 
+CONVERSATION_SHARES = (
+    "pay_on_call_prob", "promise_prob", "plan_request_prob", "refusal_prob", "dispute_prob",
+)  # fmt: skip
+"""A segment's shares of the outcomes of a right-party contact, in the order they are drawn
+(:mod:`sim.engine.rungs.conversations`); the rest is no outcome."""
+
 RETIRED = {
+    "behaviour.complaint_call_pressure": "it is complaints.call_pressure now, beside the "
+    "other causes of complaints",
+    "ladder.agent.plan_offer": "what agents may offer is the treatment policy now: "
+    "ladder.grace, ladder.plans and ladder.waiver (enabled, from_day, to_day, ...)",
     "ladder.agent.talk_minutes": "the mean talk time is agents.talk_minutes now (with "
     "agents.wrap_minutes for after-call work); see docs/call_centre.md",
     "agents.slot_minutes": "agents are an exact queue now, with no capacity slots; see "
@@ -174,6 +184,22 @@ def _check_consistency(s: Scenario) -> None:
         raise ScenarioError(
             "rules.call_end", f"must be later than rules.call_start ({s.rules.call_start:g})"
         )
+    for name, v in seg.items():
+        shares = sum(getattr(v, k) for k in CONVERSATION_SHARES)
+        if shares > 1 + 1e-9:
+            raise ScenarioError(
+                f"population.segments.{name}",
+                f"the conversation outcome shares ({', '.join(CONVERSATION_SHARES)}) add up "
+                f"to {shares:g}; they must add up to at most 1 (the rest is no outcome)",
+            )
+    for offer in ("grace", "plans", "waiver"):
+        o = getattr(s.ladder, offer)
+        if o.from_day > o.to_day:
+            raise ScenarioError(f"ladder.{offer}.to_day", f"must be >= from_day ({o.from_day:g})")
+        if o.min_balance > o.max_balance:
+            raise ScenarioError(
+                f"ladder.{offer}.max_balance", f"must be >= min_balance ({o.min_balance:g})"
+            )
     if s.behaviour.partial_min > s.behaviour.partial_max:
         raise ScenarioError("behaviour.partial_max", "must be >= behaviour.partial_min")
     a = s.agents

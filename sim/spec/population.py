@@ -75,18 +75,59 @@ class Segment:
     service_contact_rate: float = param(
         0.01, **RATE, doc="rate of calling customer service on one's own initiative"
     )
+    pay_on_call_prob: float = param(
+        0.1,
+        **P01,
+        doc="conversation outcome: share of right-party contacts with an agent in which the "
+        "borrower pays on the spot (in full with full_payment_prob, else a part)",
+        source=f"{CAL}: conversation outcomes (forgetful borrowers pay when reminded, case A)",
+    )
+    promise_prob: float = param(
+        0.4,
+        **P01,
+        doc="conversation outcome: share of right-party contacts that end in a promise to pay "
+        "(in full with full_payment_prob, else a part) by a date within "
+        "ladder.promises.max_days",
+        source=f"{CAL}: promise to pay on 58.6% of contacts (V)",
+    )
+    promise_keep_prob: float = param(
+        0.5,
+        **P01,
+        doc="probability a first promise is kept (the promised amount paid by its date); "
+        "each broken promise multiplies it by ladder.promises.broken_keep_factor",
+        source=f"{CAL}: half of promises kept (V)",
+    )
     plan_request_prob: float = param(
         0.1,
         **P01,
-        doc="probability of asking for an instalment plan in a conversation",
+        doc="conversation outcome: share of right-party contacts (and of the borrower's own "
+        "calls to customer service) in which the borrower asks for hardship help, answered by "
+        "the treatment policy (ladder.grace, ladder.plans, ladder.waiver)",
         source="cases A, B: ask for an instalment plan, extension or grace period",
+    )
+    refusal_prob: float = param(
+        0.1,
+        **P01,
+        doc="conversation outcome: share of right-party contacts in which the borrower "
+        "refuses to pay (no reminder effect)",
+    )
+    dispute_prob: float = param(
+        0.02,
+        **P01,
+        doc="conversation outcome: share of right-party contacts in which the borrower "
+        "disputes the debt: agent calls pause for ladder.promises.dispute_days while it is "
+        "verified; the rest of the shares (1 - the five) is no outcome",
+        source=f"{CAL}: debts not owed, the commonest collection complaint (CFPB) (P)",
     )
     plan_keep_prob: float = param(0.85, **P01, doc="probability each plan instalment is paid")
     complaint_per_call: float = param(
-        0.002, **P01, doc="probability a call attempt triggers a complaint, before call pressure"
+        0.0001,
+        **P01,
+        doc="the segment's complaint propensity: probability a call attempt draws a "
+        "complaint, before call pressure and the complaints.* factors",
     )
     complaint_third_party: float = param(
-        0.1,
+        0.005,
         **P01,
         doc="probability the borrower complains after their emergency contact is called",
         source="case B: complaints about contact with third parties",
@@ -105,40 +146,45 @@ SEGMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         weight=0.58, willingness=0.95, ability=0.95, base_intensity=0.04, contact_jump=3.0,
         escalation_jump=1.0, full_payment_prob=0.92, sms_read=0.85, robot_answer=0.6,
         agent_answer=0.7, new_number_answer=0.5, fatigue=0.05, unreachable_at_entry=0.01,
-        reappear_rate=0.2, service_contact_rate=0.02, plan_request_prob=0.05,
-        plan_keep_prob=0.95, complaint_per_call=0.0005, complaint_third_party=0.05,
+        reappear_rate=0.2, service_contact_rate=0.02, pay_on_call_prob=0.4, promise_prob=0.45,
+        promise_keep_prob=0.9, plan_request_prob=0.03, refusal_prob=0.02, dispute_prob=0.005,
+        plan_keep_prob=0.95, complaint_per_call=2.5e-05, complaint_third_party=0.0025,
     ),
     "short_of_cash": dict(
         weight=0.2, willingness=0.85, ability=0.7, base_intensity=0.04, contact_jump=2.0,
         escalation_jump=1.0, full_payment_prob=0.5, shock_prob=0.8, shock_recovery_days=15.0,
         shock_ability_factor=0.15, sms_read=0.8, robot_answer=0.5, agent_answer=0.6,
         new_number_answer=0.4, fatigue=0.08, unreachable_at_entry=0.01, go_dark_rate=0.002,
-        reappear_rate=0.1, service_contact_rate=0.02, plan_request_prob=0.5,
-        plan_keep_prob=0.8, complaint_per_call=0.001, complaint_third_party=0.1,
+        reappear_rate=0.1, service_contact_rate=0.02, pay_on_call_prob=0.05, promise_prob=0.3,
+        promise_keep_prob=0.75, plan_request_prob=0.45, refusal_prob=0.1, dispute_prob=0.01,
+        plan_keep_prob=0.8, complaint_per_call=5e-05, complaint_third_party=0.005,
     ),
     "avoider": dict(
         weight=0.09, willingness=0.3, ability=0.1, base_intensity=0.003, contact_jump=0.15,
         escalation_jump=0.2, full_payment_prob=0.2, shock_prob=0.5, shock_recovery_days=45.0,
         shock_ability_factor=0.3, sms_read=0.5, robot_answer=0.15, agent_answer=0.2,
         new_number_answer=0.35, fatigue=0.15, unreachable_at_entry=0.1, go_dark_rate=0.01,
-        reappear_rate=0.02, service_contact_rate=0.005, plan_request_prob=0.1,
-        plan_keep_prob=0.25, complaint_per_call=0.0025, complaint_third_party=0.25,
+        reappear_rate=0.02, service_contact_rate=0.005, pay_on_call_prob=0.02, promise_prob=0.5,
+        promise_keep_prob=0.35, plan_request_prob=0.1, refusal_prob=0.25, dispute_prob=0.05,
+        plan_keep_prob=0.25, complaint_per_call=0.000125, complaint_third_party=0.0125,
     ),
     "strategic": dict(
         weight=0.10, willingness=0.2, ability=0.9, base_intensity=0.003, contact_jump=0.3,
         escalation_jump=0.8, full_payment_prob=0.7, sms_read=0.7, robot_answer=0.3,
         agent_answer=0.4, new_number_answer=0.3, fatigue=0.1, unreachable_at_entry=0.02,
         go_dark_rate=0.003, reappear_rate=0.05, service_contact_rate=0.005,
-        plan_request_prob=0.2, plan_keep_prob=0.7, complaint_per_call=0.002,
-        complaint_third_party=0.2,
+        pay_on_call_prob=0.05, promise_prob=0.65, promise_keep_prob=0.5, plan_request_prob=0.05,
+        refusal_prob=0.15, dispute_prob=0.05, plan_keep_prob=0.7, complaint_per_call=0.0001,
+        complaint_third_party=0.01,
     ),
     "fraudulent": dict(
         weight=0.03, fraudulent=True, willingness=0.0, ability=0.0, base_intensity=0.0,
         contact_jump=0.0, escalation_jump=0.0, full_payment_prob=0.0, sms_read=0.05,
         robot_answer=0.02, agent_answer=0.03, new_number_answer=0.03, fatigue=0.2,
         unreachable_at_entry=0.7, go_dark_rate=0.05, reappear_rate=0.0,
-        service_contact_rate=0.0, plan_request_prob=0.0, complaint_per_call=0.0,
-        complaint_third_party=0.02, contact_answer_factor=0.2,
+        service_contact_rate=0.0, pay_on_call_prob=0.0, promise_prob=0.1, promise_keep_prob=0.0,
+        plan_request_prob=0.0, refusal_prob=0.2, dispute_prob=0.5, complaint_per_call=0,
+        complaint_third_party=0.001, contact_answer_factor=0.2,
     ),
 }  # fmt: skip
 
@@ -155,15 +201,15 @@ class Relationship:
         doc="probability the contact relays the message so the borrower re-engages",
         source="case A: the mother persuaded the student, who repaid",
     )
-    complaint_prob: float = param(0.1, **P01, doc="probability the contact complains when called")
+    complaint_prob: float = param(0.005, **P01, doc="probability the contact complains when called")
 
 
 RELATIONSHIP_DEFAULTS: dict[str, dict[str, Any]] = {
-    "parent": dict(weight=0.45, answer_prob=0.7, relay_prob=0.6, complaint_prob=0.05),
-    "spouse": dict(weight=0.15, answer_prob=0.8, relay_prob=0.7, complaint_prob=0.05),
-    "sibling": dict(weight=0.15, answer_prob=0.6, relay_prob=0.5, complaint_prob=0.08),
-    "friend": dict(weight=0.15, answer_prob=0.5, relay_prob=0.35, complaint_prob=0.12),
-    "colleague": dict(weight=0.1, answer_prob=0.5, relay_prob=0.25, complaint_prob=0.2),
+    "parent": dict(weight=0.45, answer_prob=0.7, relay_prob=0.6, complaint_prob=0.0025),
+    "spouse": dict(weight=0.15, answer_prob=0.8, relay_prob=0.7, complaint_prob=0.0025),
+    "sibling": dict(weight=0.15, answer_prob=0.6, relay_prob=0.5, complaint_prob=0.004),
+    "friend": dict(weight=0.15, answer_prob=0.5, relay_prob=0.35, complaint_prob=0.006),
+    "colleague": dict(weight=0.1, answer_prob=0.5, relay_prob=0.25, complaint_prob=0.01),
 }
 
 

@@ -68,17 +68,26 @@ class Agents:
 
     head_count: int = param(
         0, unit="agents", lo=0, hi=100_000,
-        doc="agents on the team (absolute); 0 = derive it from per_10k_borrowers",
+        doc="agents on the team (absolute); 0 = derive it from accounts_per_agent or "
+        "per_10k_borrowers",
+    )  # fmt: skip
+    accounts_per_agent: float = param(
+        0, unit="accounts", lo=0, hi=10_000_000,
+        doc="head-count as the floor counts it: newly overdue accounts a month (30 days) per "
+        "agent; for a cohort, the cohort's accounts per agent (used when head_count is 0 and "
+        "this is > 0; at least 1 agent)",
+        source=f"{CAL}: accounts per collector",
     )  # fmt: skip
     per_10k_borrowers: float = param(
-        2.0,
+        3.0,
         unit="agents",
         lo=0,
         hi=100_000,
-        doc="head-count per 10,000 borrowers in the population, used when head_count is 0 "
-        "(at least 1 when > 0)",
-        source="modelling choice: near the best net recovery of the staffing sweep "
-        "(docs/call_centre.md); capacity binds in the first weeks of a cohort",
+        doc="head-count per 10,000 borrowers in the population, used when head_count and "
+        "accounts_per_agent are 0 (at least 1 when > 0)",
+        source=f"{CAL}: 3,333 accounts per agent, inside the 1,000-3,000+ accounts per "
+        "collector of the CFPB's 2016 survey, where the staffing sweep's net recovery peaks "
+        "(docs/call_centre.md)",
     )
     shift_start: float = param(9.0, unit="hour", lo=0, hi=24, doc="shift start")
     shift_hours: float = param(
@@ -224,8 +233,64 @@ class Behaviour:
     fatigue_memory_days: float = param(
         7.0, unit="days", lo=0.1, hi=365, doc="time constant of the recent-calls count"
     )
-    complaint_call_pressure: float = param(
-        0.3, lo=0, hi=100, doc="complaint probability grows by this factor per recent call"
+
+
+@dataclass(frozen=True)
+class Complaints:
+    """Complaints, by cause: every complaint probability is a base (the segment's or the
+    contact's propensity) times the named factor of its cause, times ``scale``, the one key a
+    calibration fits to a book's complaint rate (docs/conversations.md)."""
+
+    scale: float = param(
+        1.0,
+        lo=0,
+        hi=1000,
+        doc="multiplier on every complaint probability below (fit it to your book's "
+        "complaints per 1,000 accounts)",
+        source=f"{CAL}: complaints; the defaults give about 5 per 1,000 accounts over 180 days",
+    )
+    robot_call: float = param(
+        1.0, lo=0, hi=100, doc="factor on the segment's complaint_per_call for a robot call"
+    )
+    agent_call: float = param(
+        1.0, lo=0, hi=100, doc="factor on the segment's complaint_per_call for an agent call"
+    )
+    agency_call: float = param(
+        1.0, lo=0, hi=100, doc="factor on the segment's complaint_per_call for an agency call"
+    )
+    call_pressure: float = param(
+        0.3,
+        lo=0,
+        hi=100,
+        doc="a call's complaint probability grows by this factor per recent call (the "
+        "complaints this adds are counted as 'call_pressure')",
+        source=f"{CAL}: CFPB 2017 survey: frequent calls, the commonest grievance (P)",
+    )
+    abandoned_call: float = param(
+        0.002,
+        **P01,
+        doc="probability an abandoned dialer call (the borrower answered to silence) draws a "
+        "complaint",
+        source=f"{CAL}: abandoned calls are capped as a harm (Ofcom, FTC) (S)",
+    )
+    emergency_contact: float = param(
+        1.0,
+        lo=0,
+        hi=100,
+        doc="factor on the segment's complaint_third_party (the borrower complains that a "
+        "contact was called)",
+    )
+    contact: float = param(
+        1.0,
+        lo=0,
+        hi=100,
+        doc="factor on the relationship's complaint_prob (the contact complains)",
+    )
+    dispute: float = param(
+        0.015,
+        **P01,
+        doc="probability a disputed debt becomes a complaint",
+        source=f"{CAL}: debts not owed, the commonest collection complaint (CFPB) (P)",
     )
 
 
@@ -246,6 +311,7 @@ class Scenario:
     agents: Agents = section(Agents, "the call centre: agents, shifts, handle times, the dialer")
     fees: Fees = section(Fees, "fees and penalty interest")
     costs: Costs = section(Costs, "other costs")
+    complaints: Complaints = section(Complaints, "complaints by cause, and their scale")
 
     def to_dict(self) -> dict[str, Any]:
         """The fully resolved scenario as plain TOML-compatible data."""

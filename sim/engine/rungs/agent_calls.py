@@ -9,7 +9,11 @@ account's state:
 2. the dialer dials it (``b.dialling``): one attempt through the contact rules, answered or
    not; an answer is put through to an agent or abandoned;
 3. the agent takes the call (``b.pending``): the conversation, costed at the agent-hour for
-   its talk and wrap-up time; an agent may grant an instalment plan the borrower asks for.
+   its talk and wrap-up time, and its outcome (:mod:`sim.engine.rungs.conversations`: paid,
+   a promise to pay, hardship help, a refusal, a dispute, or none).
+
+Agent calls wait while a promise is open or a dispute is verified (``b.paused_to``); an
+abandoned call (the borrower answered to silence) may draw a complaint.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import cython
 from sim.engine.account import INF, MONTH, Borrower
 from sim.engine.rungs.base import Count, Stage
 from sim.engine.rungs.calls import Calls, next_after
+from sim.engine.rungs.conversations import Conversation
 
 
 class HandleTime:
@@ -86,11 +91,13 @@ class AgentCalls(Calls):
         )
         self.patience = ag.patience_seconds / 60.0  # minutes, mean
         self.max_wait = ag.max_wait_seconds / 60.0
+        comp = model.sc.complaints
+        self.abandoned_complaint = comp.abandoned_call * comp.scale
 
     def connect(self) -> None:
         self.rotation = self.model.rung("number_rotation")
         self.on_unanswered = self.rotation.after_unanswered
-        self.plans = self.model.rung("plans")
+        self.talks = Conversation(self.model)
         self.dialer = self.model.dialer
         super().connect()
 
@@ -108,7 +115,8 @@ class AgentCalls(Calls):
     @cython.locals(b=Borrower)
     def next_attempt(self, b: Borrower, after: float) -> float:
         """Cadence ``every_days[month]`` (the last value repeats) from ``start_day``;
-        ``dead_number_days`` while the last attempt found the line dead."""
+        ``dead_number_days`` while the last attempt found the line dead; not before
+        ``b.paused_to`` (a promise's follow-up day, the end of a dispute's verification)."""
         if not self.on or b.agency:
             return INF
         first = b.entered + self.start_day
@@ -120,6 +128,8 @@ class AgentCalls(Calls):
         if b.dark and gap < self.dead_gap:  # the last attempt found the line dead
             gap = self.dead_gap
         t = next_after(first, gap, after)
+        if t < b.paused_to:
+            t = b.paused_to
         return t if t - b.entered <= self.end else INF
 
     @cython.locals(b=Borrower)
@@ -137,6 +147,7 @@ class AgentCalls(Calls):
     def place(self, b: Borrower, t: float, due: list[float]) -> None:
         """The dialer dials the account now: one attempt, and an agent if it is answered."""
         b.dialling = False
+        b.follow_up = False  # a broken promise's follow-up is this dial
         b.hold = INF  # off the list: the account runs on its own again
         if b.last_call > t:  # a call ran past the hold: the account lived ahead of the dialer
             raise RuntimeError(
@@ -163,6 +174,8 @@ class AgentCalls(Calls):
             b.n_abandoned += 1
             if self.model.trace:
                 self.model.event(b, t, "abandoned", "agent")
+            if next(rs) < self.abandoned_complaint:
+                self.model.complaint(b, t, "borrower", "abandoned_call")
             due[k] = self.next_attempt(b, t)
             self.relist(b, due)
             return
@@ -172,21 +185,20 @@ class AgentCalls(Calls):
 
     @cython.locals(b=Borrower)
     def talk(self, b: Borrower, t: float, due: list[float]) -> None:
-        """The agent is on the line: the conversation, and perhaps a plan."""
+        """The agent is on the line: the conversation and its outcome."""
         _, agent, talk, wrap, _ = b.pending
         b.pending = None
         m = self.model
         # The agent's time on the call (the rest of their paid time is ``agent_idle``, costed
         # at the end of the run) and the line while talking.
         m.cost(b, "agent", (talk + wrap) * self.agent_minute + talk * self.line_minute)
+        outcome = self.talks.decide(b, t)
         if m.trace:
-            m.event(b, t, "agent_call", "agent", str(agent), talk + wrap)
-        m.conversation(b, t, due, self.effect, "agent")
+            m.event(b, t, "agent_call", str(agent), outcome, talk + wrap)
+        self.talks.apply(b, t, due, outcome)
         if b.state != "open":
             return
         due[self.slot] = self.next_attempt(b, t)
-        if self.cfg.plan_offer and next(b.rs_call) < b.seg.plan_request_prob:
-            self.plans.grant(b, t, due)
         if not b.in_plan:
             self.relist(b, due)
 

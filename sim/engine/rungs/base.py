@@ -68,6 +68,8 @@ class Count:
 
     column: str
     attr: str
+    money: bool = False
+    """A sum of yuan (a float column), not a count."""
 
 
 class Rung:

@@ -64,9 +64,16 @@ class Calls(Rung):
             rules.earliest, rules.record, rules.simple, rules.gap, rules.start, rules.end,
             ec.declines, ec.after_decline, m.horizon, m.days,
             m.sc.behaviour.fatigue_memory_days, rules.start - EPS, rules.end, m.rec.costs,
-            m.trace, m.sc.behaviour.complaint_call_pressure, self.stage_bit(),
-            m.rec.daily[self.daily[0]], self.channels[0],
+            m.trace, m.sc.complaints.call_pressure, self.stage_bit(),
+            m.rec.daily[self.daily[0]], self.channels[0], self.complaint_factor(),
+            f"{self.name}_call",
         )  # fmt: skip
+
+    def complaint_factor(self) -> float:
+        """Factor on the segment's complaint propensity for this rung's call attempts:
+        ``complaints.<name>_call`` (1 for a rung without one) times ``complaints.scale``."""
+        c = self.model.sc.complaints
+        return c.scale * getattr(c, f"{self.name}_call", 1.0)
 
     def unanswered_threshold(self) -> float:
         """Unanswered calls in a row before :attr:`on_unanswered` is worth calling (inf:
@@ -115,9 +122,9 @@ class Calls(Rung):
         (m, k, channel, cost, attempt, next_attempt, on_unanswered, unanswered_after,
          waits_for_agent, earliest, record, simple, gap, start, end, ec_declines,
          ec_after_decline, horizon, last_day, memory, lo, hi, costs, trace, cp_pressure,
-         stage_bit, by_day, cost_channel) = self.setup  # fmt: skip
+         stage_bit, by_day, cost_channel, cp_factor, cause) = self.setup  # fmt: skip
         seg = b.seg
-        fatigue, cp = seg.fatigue, seg.complaint_per_call
+        fatigue, cp = seg.fatigue, seg.complaint_per_call * cp_factor
         rs, exp = b.rs_call, math.exp
         steps = 0
         while True:
@@ -156,7 +163,8 @@ class Calls(Rung):
                     if cp > 0:
                         v = u / pa if answered else (u - pa) / (1.0 - pa)
                         if v < cp * (1.0 + cp_pressure * pressure):
-                            m.complaint(b, t, "borrower")
+                            # The base rate's share is the call's; the rest the pressure's.
+                            m.complaint(b, t, "borrower", cause if v < cp else "call_pressure")
                 if simple:
                     b.last_call = t
                 else:

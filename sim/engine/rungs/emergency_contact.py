@@ -142,10 +142,11 @@ class EmergencyContact(Rung):
         if details:
             b.n_tp_disclosures += 1
         warned = pc.warned_complaint_factor if entry[WARNED] else 1.0
-        if next(rs) < rel.complaint_prob * warned * factor:
-            m.complaint(b, t, "contact")
-        if next(rs) < b.seg.complaint_third_party * factor:
-            m.complaint(b, t, "borrower")
+        comp = m.sc.complaints
+        if next(rs) < rel.complaint_prob * warned * factor * comp.contact * comp.scale:
+            m.complaint(b, t, "contact", "disclosure" if details else "contact")
+        if next(rs) < b.seg.complaint_third_party * factor * comp.emergency_contact * comp.scale:
+            m.complaint(b, t, "borrower", "disclosure" if details else "emergency_contact")
         relay_p = rel.relay_prob * (pc.details_relay_factor if details else 1.0)
         relayed = next(rs) < relay_p
         if m.trace:

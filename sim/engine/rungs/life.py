@@ -86,6 +86,6 @@ class Life(Rung):
         if m.trace:
             m.event(b, t, "service_call")
         m.reached(b, t, due)
-        if next(b.rs_life) < b.seg.plan_request_prob and self.plans.grant(b, t, due):
+        if next(b.rs_life) < b.seg.plan_request_prob and self.plans.help(b, t, due):
             return
         m.contacted(b, t, due, 1.0, "service")

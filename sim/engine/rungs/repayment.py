@@ -29,34 +29,19 @@ class Repayment(Rung):
     def __init__(self, model: Any) -> None:
         super().__init__(model)
         self.slot = self.entry["pay"]
-        self.bh = model.sc.behaviour
 
     def start(self, b: Borrower, t: float, due: list[float]) -> None:
         due[self.slot] = b.sample_payment(t, self.model.kappa, self.model.gamma)
 
     @cython.locals(b=Borrower)
     def on_due(self, b: Borrower, t: float, due: list[float]) -> None:
-        m, bh = self.model, self.bh
+        m = self.model
         b.accrue(t, m.sc)
-        full = b.seg.full_payment_prob * (b.seg.shock_ability_factor if b.in_shock else 1.0)
-        share = amount = 0.0
-        if next(b.rs_pay) >= full:
-            share = bh.partial_min + (bh.partial_max - bh.partial_min) * next(b.rs_pay)
-            amount = round(share * b.balance, 2)
-            if amount < 0.01 or b.balance - amount < 0.01:  # nothing left worth a fen: clear it
-                share = 0.0
+        share = m.payment_share(b, b.rs_pay)
         if not share:
-            m.receive_payment(b, t, b.balance, "full")
-            m.reached(b, t, due)
-            m.resolve(b, t, "cured")
-            return
-        m.receive_payment(b, t, amount, "partial")
-        m.reached(b, t, due)
-        if b.balance <= 0:
-            m.resolve(b, t, "cured")
-            return
-        b.jump(bh.payment_jump + bh.payment_jump_per_share * share, t, m.kappa)
-        due[self.slot] = b.sample_payment(t, m.kappa, m.gamma)
+            m.repaid(b, t, due, b.balance, "full", 0.0)
+        else:
+            m.repaid(b, t, due, round(share * b.balance, 2), "partial", share)
 
     def on_plan_granted(self, b: Borrower, t: float, due: list[float]) -> None:
         due[self.slot] = INF  # instalments replace repayments while the plan is kept
