@@ -41,7 +41,7 @@ def promises(run: Run) -> Figure:
         ax.bar(x + (k - 1) * width, weekly(by.get(name, [])), width=width, color=colour,
                label=name, align="center")  # fmt: skip
     ax.set_xlabel("Days past due (weeks from DPD 0)")
-    ax.set_ylabel("Promises a week")
+    ax.set_ylabel("Promises a week (count)")
     ax.legend(loc="upper right")
     kept = c.get("kept_rate")
     rate = f", {kept:.0%} kept" if kept is not None else ""
