@@ -202,26 +202,26 @@ class Borrower:
             self.fees += amount
             self.fees_charged += amount
 
-    def forgive(self, amount: float) -> float:
-        """Waive up to ``amount`` yuan of what is owed (fees first, as a payment would go);
-        returns the yuan waived, money the lender gives up (``waived``)."""
+    def _take(self, amount: float) -> float:
+        """Take up to ``amount`` yuan off what is owed, fees first; returns the yuan taken."""
         amount = min(amount, self.balance)
         to_fees = min(amount, self.fees)
         self.fees -= to_fees
         self.principal -= amount - to_fees
         if self.principal < 1e-9 and self.fees < 1e-9:
             self.principal = self.fees = 0.0
+        return amount
+
+    def forgive(self, amount: float) -> float:
+        """Waive up to ``amount`` yuan of what is owed (fees first, as a payment would go);
+        returns the yuan waived, money the lender gives up (``waived``)."""
+        amount = self._take(amount)
         self.waived += amount
         return amount
 
     def pay(self, amount: float) -> float:
         """Apply a repayment (fees first, then principal); returns the amount applied."""
-        amount = min(amount, self.balance)
-        to_fees = min(amount, self.fees)
-        self.fees -= to_fees
-        self.principal -= amount - to_fees
-        if self.principal < 1e-9 and self.fees < 1e-9:
-            self.principal = self.fees = 0.0
+        amount = self._take(amount)
         self.paid += amount
         return amount
 

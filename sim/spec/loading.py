@@ -18,6 +18,7 @@ from typing import Any
 
 from sim.spec.params import Meta, ScenarioError
 from sim.spec.population import RELATIONSHIP_DEFAULTS, SEGMENT_DEFAULTS, Relationship, Segment
+from sim.spec.retired import RETIRED
 from sim.spec.scenario import Scenario
 
 _NAMED_DEFAULTS: dict[type, dict[str, dict[str, Any]]] = {
@@ -154,18 +155,6 @@ CONVERSATION_SHARES = (
 )  # fmt: skip
 """A segment's shares of the outcomes of a right-party contact, in the order they are drawn
 (:mod:`sim.engine.rungs.conversations`); the rest is no outcome."""
-
-RETIRED = {
-    "behaviour.complaint_call_pressure": "it is complaints.call_pressure now, beside the "
-    "other causes of complaints",
-    "ladder.agent.plan_offer": "what agents may offer is the treatment policy now: "
-    "ladder.grace, ladder.plans and ladder.waiver (enabled, from_day, to_day, ...)",
-    "ladder.agent.talk_minutes": "the mean talk time is agents.talk_minutes now (with "
-    "agents.wrap_minutes for after-call work); see docs/call_centre.md",
-    "agents.slot_minutes": "agents are an exact queue now, with no capacity slots; see "
-    "docs/call_centre.md",
-}
-"""Keys an older scenario file may still set, and where their meaning went."""
 
 
 def _check_consistency(s: Scenario) -> None:
